@@ -1,0 +1,73 @@
+"""Kinds of difference, categories of divergence, and the records that carry them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from pytest_aotparity.exchange import Exchange
+
+
+class DiffKind(str, Enum):
+    STATUS = "status"
+    MISSING = "missing field"
+    """Present in the JIT answer, absent in the AOT answer."""
+    EXTRA = "extra field"
+    """Absent in the JIT answer, present in the AOT answer."""
+    NULL = "null vs value"
+    TYPE = "type change"
+    VALUE = "value change"
+    ORDER = "order"
+    HEADER = "header"
+    BODY = "body"
+    """Non-JSON bodies that differ (text by value, binary by length and digest)."""
+    ERROR = "connection error"
+
+
+class Category(str, Enum):
+    VALIDATOR_BYPASSED = "validator bypassed"
+    """JIT answered 4xx, AOT answered 2xx."""
+    AOT_FAILURE = "AOT failure"
+    """JIT answered 2xx, AOT answered 5xx or no response at all."""
+    MAPPING_LOST_DATA = "mapping lost data"
+    """Fields missing or null only in the AOT answer."""
+    SERIALIZATION_DIFFERS = "serialization differs"
+    """Types, formats or enum representations differ."""
+    STATUS_DIFFERS = "status differs"
+    """Any other status change."""
+    BEHAVIOUR_DIFFERS = "behaviour differs"
+    """Anything else: values, headers, order."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One differing field. ``path`` is JSONPath-like: ``$.items[3].fullName``,
+    ``status`` for the status line, ``header:content-type`` for a header, ``$`` for a
+    whole non-JSON body."""
+
+    path: str
+    kind: DiffKind
+    jit: Any
+    aot: Any
+
+    @property
+    def generic_path(self) -> str:
+        """The path with array indices replaced by ``[*]``: the key used for grouping
+        and for matching noise."""
+        import re
+
+        return re.sub(r"\[\d+\]", "[*]", self.path)
+
+
+@dataclass
+class Divergence:
+    """A pair of answers that differ after ignore rules and noise were applied."""
+
+    exchange: Exchange
+    differences: list[Difference]
+    category: Category
+    noise_cancelled: int = 0
+    known: bool = False
+    """Set by the baseline: an accepted divergence that does not fail the run."""
+    extra: dict[str, Any] = field(default_factory=dict)

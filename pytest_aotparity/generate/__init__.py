@@ -1,0 +1,1 @@
+"""Requests generated from the app's OpenAPI document, sent to both builds."""

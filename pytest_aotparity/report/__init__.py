@@ -1,0 +1,1 @@
+"""What the run found: terminal summary, JSON and HTML reports, baseline, trade-offs."""

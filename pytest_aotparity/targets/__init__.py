@@ -1,0 +1,1 @@
+"""Where the builds run: containers, local processes or URLs, behind one protocol."""
