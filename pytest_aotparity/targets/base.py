@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+import tempfile
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
+
+import pytest
 
 from pytest_aotparity.exchange import BuildName
 
@@ -37,6 +45,19 @@ class TargetOptions:
     """Labels containers and names pid files so orphans of earlier runs can be swept."""
     workdir: str | None = None
     """Working directory for ``cmd:`` targets (default: the rootdir)."""
+    state_dir: str | None = None
+    """Where ``cmd:`` targets record pid files for :func:`sweep_orphans` (default:
+    :func:`default_state_dir`). Must be the same directory run after run for the sweep to
+    find what a killed run left behind."""
+
+    def resolved_state_dir(self) -> Path:
+        return Path(self.state_dir) if self.state_dir else default_state_dir()
+
+
+def default_state_dir() -> Path:
+    """``$TMPDIR/aotparity-<uid>``: stable across runs of one user, private to that user."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"aotparity-{uid}"
 
 
 @runtime_checkable
@@ -104,3 +125,124 @@ class TargetStartError(Exception):
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
+
+
+class TargetsStartError(TargetStartError):
+    """One or more builds of a run could not be brought up; :attr:`errors` holds each one.
+    Everything that had started was stopped before this is raised."""
+
+    def __init__(self, errors: Sequence[TargetStartError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0] if self.errors else None
+        super().__init__(
+            first.build if first else "?",
+            first.what if first else "could not start",
+            exit_code=first.exit_code if first else None,
+            log_tail=first.log_tail if first else (),
+            hint=first.hint if first else "",
+        )
+
+    def render(self) -> str:
+        if len(self.errors) == 1:
+            return self.errors[0].render()
+        builds = " and ".join(error.build for error in self.errors)
+        parts = [f"aot-parity: {len(self.errors)} builds could not be started ({builds})"]
+        parts.extend(error.render() for error in self.errors)
+        return "\n".join(parts)
+
+
+_KIND_HELP = (
+    "Use one of:\n"
+    "  image:NAME[:TAG]   a local Docker image, e.g. image:aotparity-sample:aot\n"
+    "  cmd:COMMAND        a local command; {port} is replaced by a free port, e.g.\n"
+    "                     cmd:./out/aot/PlayersApi --urls http://127.0.0.1:{port}\n"
+    "  http(s)://HOST:PORT  an instance that is already running, e.g. http://127.0.0.1:5080"
+)
+_IMAGE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$")
+
+
+def parse_target(raw: str, build: BuildName) -> TargetSpec:
+    """Parse a TARGET string (see :class:`TargetSpec`); raise :class:`pytest.UsageError`
+    saying what to write instead when it is not one.
+
+    A ``cmd:`` target must contain ``{port}``: aot-parity picks a free port on 127.0.0.1 and
+    puts it there (it is also exported as ``ASPNETCORE_URLS=http://127.0.0.1:PORT``, but a
+    command that ignored it would be health-checked on a port it never opened).
+    """
+    option = f"--aot-parity-{build}"
+    text = raw.strip()
+
+    def usage(problem: str, advice: str = _KIND_HELP) -> pytest.UsageError:
+        return pytest.UsageError(f"{option}={raw!r}: {problem}\n{advice}")
+
+    if not text:
+        raise usage("the target is empty.")
+    if text.startswith("image:"):
+        image = text[len("image:") :].strip()
+        if not image:
+            raise usage(
+                "the image name is empty.",
+                "Write the image as image:NAME[:TAG], e.g. image:aotparity-sample:aot "
+                "(see `docker images`).",
+            )
+        if not _IMAGE_REF.match(image):
+            raise usage(
+                f"{image!r} is not a Docker image reference.",
+                "Write the image as image:NAME[:TAG], e.g. image:aotparity-sample:aot "
+                "(see `docker images`).",
+            )
+        return TargetSpec(build=build, kind="image", value=image)
+    if text.startswith("cmd:"):
+        command = text[len("cmd:") :].strip()
+        example = (
+            "e.g. cmd:./out/aot/PlayersApi --urls http://127.0.0.1:{port}  or\n"
+            "     cmd:python app.py --port {port}"
+        )
+        if not command:
+            raise usage("the command is empty.", f"Write the command after cmd:, {example}")
+        if "{port}" not in command:
+            raise usage(
+                "the command has no {port}.",
+                "aot-parity picks a free port and substitutes it for {port}; put {port} where "
+                "the app takes its port (an ASP.NET Core app takes --urls), "
+                f"{example}\nTo test an instance you started yourself, give its URL instead "
+                "(http://127.0.0.1:PORT).",
+            )
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise usage(f"the command cannot be split into words ({exc}).",
+                        "Check the quoting of the command.") from None
+        if not argv:
+            raise usage("the command is empty.", f"Write the command after cmd:, {example}")
+        return TargetSpec(build=build, kind="cmd", value=command)
+    lowered = text.lower()
+    if lowered.startswith(("http://", "https://")):
+        parsed = urllib.parse.urlsplit(text)
+        try:
+            port = parsed.port
+        except ValueError:
+            port = -1
+        if not parsed.hostname or port == -1:
+            raise usage(
+                "this is not a usable URL (no host, or a bad port).",
+                "Give the base URL of the running instance, e.g. http://127.0.0.1:5080",
+            )
+        if parsed.query or parsed.fragment:
+            raise usage(
+                "the URL has a query or fragment.",
+                "Give the base URL of the running instance, e.g. http://127.0.0.1:5080",
+            )
+        return TargetSpec(build=build, kind="url", value=text.rstrip("/"))
+    kind = text.split(":", 1)[0] if ":" in text else ""
+    if kind and kind.lower() in {"docker", "container", "img"}:
+        raise usage(f"unknown target kind {kind!r}; did you mean image:{text.split(':', 1)[1]}?")
+    if kind.lower() in {"command", "process", "exec", "run"}:
+        raise usage(f"unknown target kind {kind!r}; did you mean cmd:{text.split(':', 1)[1]}?")
+    if re.match(r"^[A-Za-z0-9.\-]+:\d+(/.*)?$", text):
+        raise usage(f"no scheme; did you mean http://{text}?")
+    if _IMAGE_REF.match(text) and ":" in text and "://" not in text:
+        raise usage(f"unknown target kind {kind!r}; did you mean image:{text}?")
+    if "://" in text:
+        raise usage(f"unsupported URL scheme {text.split('://', 1)[0]!r}.")
+    raise usage("this is not a target (no image:, cmd: or http(s):// prefix).")
