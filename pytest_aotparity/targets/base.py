@@ -211,8 +211,10 @@ def parse_target(raw: str, build: BuildName) -> TargetSpec:
         try:
             argv = shlex.split(command)
         except ValueError as exc:
-            raise usage(f"the command cannot be split into words ({exc}).",
-                        "Check the quoting of the command.") from None
+            raise usage(
+                f"the command cannot be split into words ({exc}).",
+                "Check the quoting of the command.",
+            ) from None
         if not argv:
             raise usage("the command is empty.", f"Write the command after cmd:, {example}")
         return TargetSpec(build=build, kind="cmd", value=command)

@@ -107,9 +107,7 @@ def start_targets(
                 _as_start_error(futures[future], exc)
                 for future in futures
                 if (exc := future.exception()) is not None
-                and not (
-                    isinstance(exc, TargetStartError) and exc.what.startswith("was stopped")
-                )
+                and not (isinstance(exc, TargetStartError) and exc.what.startswith("was stopped"))
             ]
             raise TargetsStartError(errors)
     except BaseException:

@@ -167,8 +167,7 @@ class ProcessRecord:
             create_time=float(data["create_time"]),
             owner_pid=int(data["owner_pid"]),
             owner_create_time=(
-                None if data.get("owner_create_time") is None
-                else float(data["owner_create_time"])
+                None if data.get("owner_create_time") is None else float(data["owner_create_time"])
             ),
             owner_host=str(data["owner_host"]),
             session_id=str(data.get("session_id", "")),
