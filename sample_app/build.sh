@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Publish the sample players API twice (JIT and Native AOT) with the local .NET SDK and package
+# each build as a container image WITHOUT pulling anything:
+#
+#   aotparity-sample:jit   framework-dependent publish + the .NET runtime copied from the SDK
+#   aotparity-sample:aot   Native AOT executable
+#
+# Each image is a root filesystem assembled from the publish output, the shared libraries that
+# ldd names, /etc/passwd with a non-root user and an empty /tmp, imported with `docker import`.
+# (On a machine that can pull, Dockerfile and Dockerfile.aot build the same app from the
+# official images.)
+#
+# Outputs under sample_app/out/ (gitignored): jit/ and aot/ publish outputs, aot-publish.log,
+# aot-warnings.json (the IL2xxx/IL3xxx warnings with code, message and member) and
+# build-times.json (publish seconds of each build).
+#
+# Usage: sample_app/build.sh [--skip-publish] [--only jit|aot]
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+project="$here/src/Players.Api/Players.Api.csproj"
+out="$here/out"
+rid="linux-x64"
+image_repo="${AOTPARITY_SAMPLE_IMAGE:-aotparity-sample}"
+app_uid=1654 # the uid of the 'app' user in the official .NET images
+skip_publish=0
+only=""
+
+die() {
+    printf 'build.sh: %s\n' "$1" >&2
+    [ -n "${2:-}" ] && printf '  how to fix: %s\n' "$2" >&2
+    exit 1
+}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --skip-publish) skip_publish=1 ;;
+    --only)
+        shift
+        only="${1:-}"
+        [ "$only" = jit ] || [ "$only" = aot ] || die "--only takes jit or aot, not '${only}'"
+        ;;
+    -h | --help)
+        sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *) die "unknown argument '$1'" "run $0 --help" ;;
+    esac
+    shift
+done
+
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+# --- prerequisites: fail at once, before anything is built --------------------------------
+command -v dotnet >/dev/null 2>&1 ||
+    die "the .NET SDK is missing (no 'dotnet' on PATH)" \
+        "install the .NET 10 SDK (https://dotnet.microsoft.com/download) and put 'dotnet' on PATH"
+sdk_major="$(dotnet --version 2>/dev/null | cut -d. -f1 || true)"
+[ -n "$sdk_major" ] && [ "$sdk_major" -ge 10 ] ||
+    die "the .NET SDK is '$(dotnet --version 2>/dev/null || echo none)'; net10.0 needs SDK 10 or later" \
+        "install the .NET 10 SDK"
+command -v docker >/dev/null 2>&1 ||
+    die "Docker is missing (no 'docker' on PATH)" "apt-get install -y docker.io (or Docker Engine)"
+docker info >/dev/null 2>&1 ||
+    die "the Docker engine does not answer (docker info failed)" \
+        "start it: 'dockerd &' or 'systemctl start docker', or set DOCKER_HOST"
+if want aot; then
+    command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 ||
+        die "Native AOT needs a C toolchain to link: neither clang nor gcc is on PATH" \
+            "apt-get install -y clang zlib1g-dev"
+    [ -e /usr/include/zlib.h ] || ldconfig -p 2>/dev/null | grep -q 'libz\.so ' ||
+        die "Native AOT links against zlib, and its development files are missing" \
+            "apt-get install -y zlib1g-dev"
+fi
+command -v python3 >/dev/null 2>&1 || die "python3 is missing (used to collect warnings)" \
+    "apt-get install -y python3"
+
+mkdir -p "$out"
+dotnet_root="$(dirname "$(readlink -f "$(command -v dotnet)")")"
+runtime_version="$(dotnet --list-runtimes | awk '/^Microsoft.NETCore.App /{v=$2} END{print v}')"
+aspnet_version="$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App /{v=$2} END{print v}')"
+[ -n "$runtime_version" ] && [ -n "$aspnet_version" ] ||
+    die "the SDK has no Microsoft.NETCore.App / Microsoft.AspNetCore.App runtime to copy" \
+        "install the ASP.NET Core runtime 10 beside the SDK"
+
+# --- publish -------------------------------------------------------------------------------
+publish() { # build-name extra-args...
+    local build="$1"
+    shift
+    local start end
+    rm -rf "${out:?}/$build"
+    start="$(date +%s.%N)"
+    # Pin the runtime the image carries, so the app rolls forward to exactly it.
+    dotnet publish "$project" -c Release -r "$rid" -o "$out/$build" -p:TrimmerSingleWarn=false \
+        "$@" >"$out/$build-publish.log" 2>&1 || {
+        tail -n 30 "$out/$build-publish.log" >&2
+        die "the $build publish failed (full log: $out/$build-publish.log)"
+    }
+    end="$(date +%s.%N)"
+    python3 - "$out/build-times.json" "$build" "$start" "$end" <<'PY'
+import json, sys, pathlib
+path, build, start, end = pathlib.Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+data = json.loads(path.read_text()) if path.exists() else {}
+data[build] = {"publish_seconds": round(end - start, 2)}
+path.write_text(json.dumps(data, indent=2) + "\n")
+PY
+    echo "build.sh: published $build in $(python3 -c "print(round($end - $start, 1))") s -> $out/$build"
+}
+
+if [ "$skip_publish" -eq 0 ]; then
+    # Restore once so that the two timed publishes measure the build, not the download.
+    dotnet restore "$project" -r "$rid" >/dev/null
+    dotnet restore "$project" -r "$rid" -p:PublishAot=true >/dev/null
+    want jit && publish jit --self-contained false
+    if want aot; then
+        publish aot -p:PublishAot=true
+        python3 "$here/tools/aot_warnings.py" "$out/aot-publish.log" "$out/aot-warnings.json"
+    fi
+fi
+
+# --- root filesystems ------------------------------------------------------------------------
+copy_libs() { # rootfs file...
+    local rootfs="$1"
+    shift
+    local lib
+    for lib in $(ldd "$@" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | sort -u); do
+        mkdir -p "$rootfs$(dirname "$lib")"
+        cp -L "$lib" "$rootfs$lib"
+    done
+}
+
+base_rootfs() { # rootfs
+    local rootfs="$1"
+    rm -rf "$rootfs"
+    mkdir -p "$rootfs"/{app,etc,tmp,home/app}
+    chmod 1777 "$rootfs/tmp"
+    printf 'root:x:0:0:root:/root:/sbin/nologin\napp:x:%s:%s:app:/home/app:/sbin/nologin\n' \
+        "$app_uid" "$app_uid" >"$rootfs/etc/passwd"
+    printf 'root:x:0:\napp:x:%s:\n' "$app_uid" >"$rootfs/etc/group"
+    printf 'hosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
+    chown -R "$app_uid:$app_uid" "$rootfs/home/app"
+    # OpenSSL is loaded on demand by the runtime's crypto shim; ship it in both images alike.
+    local ssl
+    for ssl in /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3; do
+        [ -e "$ssl" ] && copy_libs "$rootfs" "$ssl" && mkdir -p "$rootfs$(dirname "$ssl")" &&
+            cp -L "$ssl" "$rootfs$ssl"
+    done
+    mkdir -p "$rootfs/lib64"
+}
+
+import_image() { # build rootfs entrypoint-json env...
+    local build="$1" rootfs="$2" entrypoint="$3"
+    shift 3
+    local tarball="$out/image-$build.tar" image_id
+    local changes=(--change "USER $app_uid" --change "WORKDIR /app" --change "EXPOSE 8080"
+        --change "ENTRYPOINT $entrypoint"
+        --change "LABEL org.opencontainers.image.title=aotparity-sample-$build"
+        --change "ENV ASPNETCORE_URLS=http://0.0.0.0:8080"
+        --change "ENV ASPNETCORE_ENVIRONMENT=Production"
+        --change "ENV DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=true")
+    local kv
+    for kv in "$@"; do changes+=(--change "ENV $kv"); done
+    # Write the whole layer first, import it untagged, and tag only a complete image.
+    tar --numeric-owner -C "$rootfs" -cf "$tarball.partial" .
+    mv "$tarball.partial" "$tarball"
+    image_id="$(docker import "${changes[@]}" "$tarball")"
+    docker tag "$image_id" "$image_repo:$build"
+    rm -f "$tarball"
+    echo "build.sh: tagged $image_repo:$build ($(docker image inspect -f '{{.Size}}' "$image_repo:$build") bytes)"
+}
+
+if want aot; then
+    [ -x "$out/aot/Players.Api" ] || die "no AOT publish output in $out/aot" "run without --skip-publish"
+    rootfs="$out/rootfs-aot"
+    base_rootfs "$rootfs"
+    cp "$out/aot/Players.Api" "$out/aot/appsettings.json" "$rootfs/app/"
+    cp "$out/aot"/*.so "$rootfs/app/"
+    copy_libs "$rootfs" "$out/aot/Players.Api" "$out/aot"/*.so
+    import_image aot "$rootfs" '["/app/Players.Api"]'
+fi
+
+if want jit; then
+    [ -f "$out/jit/Players.Api.dll" ] || die "no JIT publish output in $out/jit" "run without --skip-publish"
+    rootfs="$out/rootfs-jit"
+    base_rootfs "$rootfs"
+    cp -r "$out/jit/." "$rootfs/app/"
+    rm -f "$rootfs/app/Players.Api" "$rootfs/app"/*.pdb
+    dn="$rootfs/usr/share/dotnet"
+    mkdir -p "$dn/host/fxr" "$dn/shared/Microsoft.NETCore.App" "$dn/shared/Microsoft.AspNetCore.App"
+    cp "$dotnet_root/dotnet" "$dn/"
+    cp -r "$dotnet_root/host/fxr/$(ls "$dotnet_root/host/fxr" | sort -V | tail -n 1)" "$dn/host/fxr/"
+    cp -r "$dotnet_root/shared/Microsoft.NETCore.App/$runtime_version" "$dn/shared/Microsoft.NETCore.App/"
+    cp -r "$dotnet_root/shared/Microsoft.AspNetCore.App/$aspnet_version" "$dn/shared/Microsoft.AspNetCore.App/"
+    copy_libs "$rootfs" "$dn/dotnet" $(find "$dn" "$rootfs/app" -name '*.so' -o -name '*.so.*')
+    import_image jit "$rootfs" '["/usr/share/dotnet/dotnet", "/app/Players.Api.dll"]' \
+        "DOTNET_ROOT=/usr/share/dotnet" "PATH=/usr/share/dotnet:/usr/bin:/bin"
+fi
