@@ -48,7 +48,12 @@ from testcontainers.core.exceptions import ContainerStartException
 
 from pytest_aotparity.exchange import BuildName
 from pytest_aotparity.targets.base import TargetOptions, TargetSpec, TargetStartError
-from pytest_aotparity.targets.health import health_url, mentions_port_taken, wait_until_healthy
+from pytest_aotparity.targets.health import (
+    explain_stopped_start,
+    health_url,
+    mentions_port_taken,
+    wait_until_healthy,
+)
 from pytest_aotparity.targets.process import owner_alive, process_create_time
 
 LABEL_SESSION = "org.aotparity.session"
@@ -197,6 +202,14 @@ class ContainerTarget:
             self._client = client
         try:
             self._start(container, client)
+        except TargetStartError as exc:
+            self.stop()
+            raise explain_stopped_start(
+                exc,
+                self._final_exit_code,
+                self.log_tail(),
+                f"run it by hand to see why: docker run --rm {container.image}",
+            ) from None
         except BaseException:
             self.stop()
             raise

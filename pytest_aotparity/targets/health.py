@@ -63,10 +63,10 @@ def wait_until_healthy(
     with httpx.Client(trust_env=trust_env, follow_redirects=False) as client:
         while True:
             if stopped():
-                raise TargetStartError(build, "was stopped before it was ready")
+                raise TargetStartError(build, STOPPED)
             code = exit_code()
             if code is not None and stopped():
-                raise TargetStartError(build, "was stopped before it was ready")
+                raise TargetStartError(build, STOPPED)
             if code is not None:
                 tail = log_tail()
                 hint = exit_hint
@@ -103,3 +103,25 @@ def wait_until_healthy(
                     return time.monotonic() - started_at
             time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
             interval = min(interval * 1.5, 0.25)
+
+
+STOPPED = "was stopped before it was ready"
+
+
+def explain_stopped_start(
+    error: TargetStartError,
+    exit_code_at_stop: int | None,
+    log_tail: Sequence[str],
+    exit_hint: str,
+) -> TargetStartError:
+    """A start that ended with "was stopped" because another build failed may have failed
+    on its own first: if the build had already exited when the stop began, report that."""
+    if error.what != STOPPED or exit_code_at_stop is None:
+        return error
+    return TargetStartError(
+        error.build,
+        "exited before it was ready",
+        exit_code=exit_code_at_stop,
+        log_tail=log_tail,
+        hint=exit_hint,
+    )

@@ -47,7 +47,11 @@ import psutil  # type: ignore[import-untyped]
 
 from pytest_aotparity.exchange import BuildName
 from pytest_aotparity.targets.base import TargetOptions, TargetSpec, TargetStartError
-from pytest_aotparity.targets.health import health_url, wait_until_healthy
+from pytest_aotparity.targets.health import (
+    explain_stopped_start,
+    health_url,
+    wait_until_healthy,
+)
 
 STOP_GRACE_SECONDS = 5.0
 """How long :meth:`ProcessTarget.stop` waits after SIGTERM before SIGKILL."""
@@ -306,6 +310,7 @@ class ProcessTarget:
         self._stopped = False
         self._proc: subprocess.Popen[bytes] | None = None
         self._returncode: int | None = None
+        self._exit_code_at_stop: int | None = None
         self._port: int | None = None
         self._command: str | None = None
         self._ready_seconds: float | None = None
@@ -379,6 +384,7 @@ class ProcessTarget:
                     hint=f"check the command and that it runs from {self._workdir}",
                 ) from exc
             self._write_pid_file()
+        exit_hint = f"run it by hand to see why: cd {self._workdir} && {command}"
         try:
             self._ready_seconds = wait_until_healthy(
                 self.build,
@@ -388,7 +394,7 @@ class ProcessTarget:
                 exit_code=self.exit_code,
                 log_tail=self.log_tail,
                 stopped=lambda: self._stop_requested,
-                exit_hint=f"run it by hand to see why: cd {self._workdir} && {command}",
+                exit_hint=exit_hint,
                 timeout_hint=(
                     "if the build is only slow, raise the start timeout; if it serves its "
                     f"health check elsewhere, set the health path (now "
@@ -396,6 +402,11 @@ class ProcessTarget:
                     "in place of {port}"
                 ),
             )
+        except TargetStartError as exc:
+            self.stop()
+            raise explain_stopped_start(
+                exc, self._exit_code_at_stop, self.log_tail(), exit_hint
+            ) from None
         except BaseException:
             self.stop()
             raise
@@ -408,6 +419,7 @@ class ProcessTarget:
             self._stopped = True
             proc = self._proc
             if proc is not None:
+                self._exit_code_at_stop = self.exit_code()
                 self._terminate(proc)
             self._final_tail = list(self.log_tail(200))
             self._cleanup_files()
