@@ -163,8 +163,14 @@ import_image() { # build rootfs entrypoint-json env...
     # Write the whole layer first, import it untagged, and tag only a complete image.
     tar --numeric-owner -C "$rootfs" -cf "$tarball.partial" .
     mv "$tarball.partial" "$tarball"
+    local previous
+    previous="$(docker image inspect -f '{{.Id}}' "$image_repo:$build" 2>/dev/null || true)"
     image_id="$(docker import "${changes[@]}" "$tarball")"
     docker tag "$image_id" "$image_repo:$build"
+    # The image this one replaces is now untagged: remove it unless a container still uses it.
+    if [ -n "$previous" ] && [ "$previous" != "$image_id" ]; then
+        docker rmi "$previous" >/dev/null 2>&1 || true
+    fi
     rm -f "$tarball"
     echo "build.sh: tagged $image_repo:$build ($(docker image inspect -f '{{.Size}}' "$image_repo:$build") bytes)"
 }
