@@ -1,1 +1,91 @@
-"""pytest entry point (``pytest11``) of pytest-aotparity."""
+"""pytest entry point (``pytest11``) of pytest-aotparity.
+
+Thin on purpose: it registers the options, the ini keys, the marker and the fixtures, and
+when ``--aot-parity`` is on it builds the validated :class:`~pytest_aotparity.config.Settings`
+and registers a :class:`~pytest_aotparity.replay.controller.ParityRun` that does the work.
+With the plugin off nothing else is imported, no hook does anything and no target starts.
+
+pytest-xdist: the controller starts no target; every worker starts its own jit/aot (and
+noise) builds, so each worker's suite has databases of its own. Results travel to the
+controller on the test reports and are summarised (and written to the JSON report) there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_aotparity.config import MARKER_DOC, Settings, add_options, read_settings
+from pytest_aotparity.fixtures import (
+    aot_client,
+    aot_parity,
+    aot_parity_base_url,
+    jit_client,
+    parity_client,
+)
+
+if TYPE_CHECKING:
+    from pytest_aotparity.replay.controller import ParityRun as _ParityRun
+
+SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
+RUN_KEY: pytest.StashKey[_ParityRun] = pytest.StashKey()
+RUN_PLUGIN_NAME = "aotparity-run"
+
+__all__ = [
+    "RUN_KEY",
+    "SETTINGS_KEY",
+    "aot_client",
+    "aot_parity",
+    "aot_parity_base_url",
+    "jit_client",
+    "parity_client",
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def _help_or_version(config: pytest.Config) -> bool:
+    option = config.option
+    return bool(getattr(option, "help", False) or getattr(option, "version", False))
+
+
+def _runs_no_tests(config: pytest.Config) -> bool:
+    """Runs that only list something: settings are checked, but no target starts."""
+    option = config.option
+    return bool(
+        getattr(option, "showfixtures", False)
+        or getattr(option, "show_fixtures_per_test", False)
+        or getattr(option, "markers", False)
+        or getattr(option, "collectonly", False)
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_DOC)
+    if _help_or_version(config):
+        config.stash[SETTINGS_KEY] = Settings(enabled=False)
+        return
+    settings = read_settings(config)
+    config.stash[SETTINGS_KEY] = settings
+    if not settings.enabled or _runs_no_tests(config):
+        return
+    from pytest_aotparity.replay.controller import ParityRun  # noqa: PLC0415
+
+    run = ParityRun(config, settings)
+    config.stash[RUN_KEY] = run
+    config.pluginmanager.register(run, RUN_PLUGIN_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    try:
+        run.shutdown()
+    finally:
+        del config.stash[RUN_KEY]
+        if config.pluginmanager.is_registered(run):
+            config.pluginmanager.unregister(run)

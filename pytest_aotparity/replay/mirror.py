@@ -1,0 +1,442 @@
+"""Mirroring the suite's own httpx traffic to the other builds.
+
+While a run is on, :class:`Mirror` wraps ``httpx.HTTPTransport.handle_request`` and
+``httpx.AsyncHTTPTransport.handle_async_request`` (so sync and async clients, and the
+top-level ``httpx.get``/``httpx.post`` functions, are all covered). A request whose origin is
+the app's (the JIT target's base URL, or the origin given with ``--aot-parity-app-url``) is
+
+1. rerouted to the JIT build if it was addressed to ``--aot-parity-app-url``;
+2. sent to the AOT build (and the noise instance) through the plugin's own clients, on a
+   thread pool, *while* the JIT request is in flight, with JIT ids rewritten to each
+   build's ids (:class:`~pytest_aotparity.replay.idmap.IdMap`);
+3. answered with the JIT response, byte for byte, so the test's own assertions run as
+   before;
+4. recorded as an :class:`~pytest_aotparity.exchange.Exchange` handed to ``sink``.
+
+Every other request goes through untouched. The plugin's own clients use transports
+marked ``_aotparity_direct`` so they are never mirrored themselves.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+import httpx
+
+from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
+from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
+
+LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
+"""``learn_ids(jit_body, other_body)`` → JIT id → other id (from the diff engine)."""
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+_HOP_BY_HOP = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
+)
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+class DirectTransport(httpx.HTTPTransport):
+    """An ordinary transport that the mirror never touches (the plugin's own clients)."""
+
+    _aotparity_direct = True
+
+
+def direct_client(base_url: str, **kwargs: Any) -> httpx.Client:
+    """An ``httpx.Client`` on ``base_url`` whose requests are not mirrored."""
+    kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+    return httpx.Client(base_url=base_url, transport=DirectTransport(), trust_env=False, **kwargs)
+
+
+def origin_key(url: httpx.URL | str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` with the default port filled in and every loopback spelling
+    (``localhost``, ``127.0.0.1``, ``::1``) folded into one."""
+    if isinstance(url, str):
+        parts = urllib.parse.urlsplit(url)
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        port = parts.port
+    else:
+        scheme, host, port = url.scheme.lower(), url.host.lower(), url.port
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    if host in _LOOPBACK:
+        host = "loopback"
+    return scheme, host, port
+
+
+def path_and_query(url: httpx.URL) -> str:
+    raw = url.raw_path.decode("ascii")
+    return raw or "/"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another build that mirrored requests go to."""
+
+    build: BuildName
+    base_url: str
+    ids: IdMap
+
+
+def _recorded_request(request: httpx.Request, body: bytes) -> RecordedRequest:
+    headers = tuple(
+        (key, value)
+        for key, value in request.headers.multi_items()
+        if key.lower() not in ("host", "transfer-encoding")
+    )
+    return RecordedRequest(
+        method=request.method, path=path_and_query(request.url), headers=headers, body=body
+    )
+
+
+def _decoded(status: int, headers: httpx.Headers, raw: bytes) -> bytes:
+    if not headers.get("content-encoding"):
+        return raw
+    try:
+        return httpx.Response(status, headers=headers, content=raw).read()
+    except httpx.DecodingError:
+        return raw
+
+
+def _is_event_stream(headers: httpx.Headers) -> bool:
+    content_type: str = headers.get("content-type", "")
+    return content_type.split(";", maxsplit=1)[0].strip().lower() == "text/event-stream"
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return f"connection refused or reset ({exc})" if str(exc) else "connection refused"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer in time ({type(exc).__name__})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"connection closed without a complete answer ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Mirror:
+    """Sends the suite's requests to the other builds and records each exchange.
+
+    ``sink(exchange)`` receives every recorded exchange (called in the thread or task that
+    made the request); ``active()`` says whether the current test is mirrored at all
+    (``@pytest.mark.aot_parity(skip=True)`` turns it off, requests then go to JIT only).
+    """
+
+    def __init__(
+        self,
+        *,
+        jit_url: str,
+        peers: Sequence[Peer],
+        app_origins: Sequence[str] = (),
+        sink: Callable[[Exchange], None],
+        active: Callable[[], bool],
+        nodeid: Callable[[], str | None],
+        learn_ids: LearnIds,
+    ) -> None:
+        self.jit_url = jit_url.rstrip("/")
+        self.peers = list(peers)
+        self._jit_origin = origin_key(self.jit_url)
+        self._jit_httpx_url = httpx.URL(self.jit_url)
+        self._reroute = {origin_key(o) for o in app_origins} - {self._jit_origin}
+        self._origins = {self._jit_origin, *self._reroute}
+        self._sink = sink
+        self._active = active
+        self._nodeid = nodeid
+        self._learn_ids = learn_ids
+        self._clients: dict[BuildName, httpx.Client] = {}
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._installed = False
+        self._saved: tuple[Any, Any] | None = None
+        self.requests_seen = 0
+
+    # -- patching -------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Wrap the httpx transports (idempotent)."""
+        if self._installed:
+            return
+        sync_original = httpx.HTTPTransport.handle_request
+        async_original = httpx.AsyncHTTPTransport.handle_async_request
+        mirror = self
+
+        def handle_request(
+            transport: httpx.HTTPTransport, request: httpx.Request
+        ) -> httpx.Response:
+            if getattr(transport, "_aotparity_direct", False) or not mirror.matches(request.url):
+                return sync_original(transport, request)
+            return mirror.handle_sync(lambda req: sync_original(transport, req), request)
+
+        async def handle_async_request(
+            transport: httpx.AsyncHTTPTransport, request: httpx.Request
+        ) -> httpx.Response:
+            if getattr(transport, "_aotparity_direct", False) or not mirror.matches(request.url):
+                return await async_original(transport, request)
+            return await mirror.handle_async(lambda req: async_original(transport, req), request)
+
+        handle_request.__wrapped__ = sync_original  # type: ignore[attr-defined]
+        handle_async_request.__wrapped__ = async_original  # type: ignore[attr-defined]
+        self._saved = (sync_original, async_original)
+        setattr(httpx.HTTPTransport, "handle_request", handle_request)  # noqa: B010
+        setattr(httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request)  # noqa: B010
+        self._installed = True
+
+    def uninstall(self) -> None:
+        """Restore the transports and close the plugin's clients (idempotent)."""
+        if self._installed and self._saved is not None:
+            setattr(httpx.HTTPTransport, "handle_request", self._saved[0])  # noqa: B010
+            setattr(httpx.AsyncHTTPTransport, "handle_async_request", self._saved[1])  # noqa: B010
+        self._installed = False
+        self._saved = None
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            with contextlib.suppress(Exception):
+                client.close()
+
+    @property
+    def installed(self) -> bool:
+        return self._installed
+
+    # -- routing --------------------------------------------------------------------------
+
+    def matches(self, url: httpx.URL) -> bool:
+        return origin_key(url) in self._origins
+
+    def _jit_request(self, request: httpx.Request) -> httpx.Request:
+        """The request readdressed to the JIT build when it went to the app URL."""
+        if origin_key(request.url) not in self._reroute:
+            return request
+        target = self._jit_httpx_url
+        url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+        headers = httpx.Headers(
+            [(k, v) for k, v in request.headers.multi_items() if k.lower() != "host"]
+        )
+        rerouted = httpx.Request(
+            request.method,
+            url,
+            headers=headers,
+            stream=request.stream,
+            extensions=request.extensions,
+        )
+        return rerouted
+
+    # -- the other builds -----------------------------------------------------------------
+
+    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        pool = self._pool
+        if pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = concurrent.futures.ThreadPoolExecutor(
+                        max_workers=max(4, 4 * len(self.peers)),
+                        thread_name_prefix="aotparity-mirror",
+                    )
+                pool = self._pool
+        return pool
+
+    def _client(self, peer: Peer) -> httpx.Client:
+        client = self._clients.get(peer.build)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(peer.build)
+                if client is None:
+                    client = direct_client(peer.base_url, follow_redirects=False)
+                    self._clients[peer.build] = client
+        return client
+
+    def _send_peer(self, peer: Peer, request: RecordedRequest, timeout: Any) -> RecordedResponse:
+        client = self._client(peer)
+        headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
+        outgoing = httpx.Request(
+            request.method,
+            peer.base_url + request.path,
+            headers=headers,
+            content=request.body,
+            extensions={"timeout": timeout} if timeout is not None else {},
+        )
+        started = time.perf_counter()
+        try:
+            response = client.send(outgoing, stream=True)
+            try:
+                body = b"" if _is_event_stream(response.headers) else response.read()
+            finally:
+                response.close()
+        except httpx.HTTPError as exc:
+            return RecordedResponse(
+                build=peer.build,
+                status=None,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                error=describe_error(exc),
+            )
+        return RecordedResponse(
+            build=peer.build,
+            status=response.status_code,
+            headers=tuple(response.headers.multi_items()),
+            body=body,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _start_peers(
+        self, recorded: RecordedRequest, timeout: Any
+    ) -> list[tuple[Peer, RecordedRequest, concurrent.futures.Future[RecordedResponse]]]:
+        pool = self._executor()
+        started = []
+        for peer in self.peers:
+            peer_request = peer.ids.rewrite(recorded)
+            future = pool.submit(self._send_peer, peer, peer_request, timeout)
+            started.append((peer, peer_request, future))
+        return started
+
+    def _finish(
+        self,
+        recorded: RecordedRequest,
+        jit: RecordedResponse,
+        peers: Sequence[tuple[Peer, RecordedRequest, RecordedResponse]],
+        nodeid: str | None,
+    ) -> None:
+        aot_request: RecordedRequest | None = None
+        answers: dict[BuildName, RecordedResponse] = {}
+        for peer, peer_request, answer in peers:
+            answers[peer.build] = answer
+            if peer.build == "aot" and peer_request is not recorded:
+                aot_request = peer_request
+            if jit.status is not None and answer.status is not None and is_create(recorded, jit):
+                pairs = dict(location_ids(jit.header("location"), answer.header("location")))
+                if jit.body and answer.body:
+                    with contextlib.suppress(Exception):
+                        pairs.update(self._learn_ids(jit.body, answer.body))
+                if pairs:
+                    peer.ids.learn(pairs)
+        aot = answers.get("aot")
+        if aot is None:  # pragma: no cover - the aot peer is always configured
+            return
+        self._sink(
+            Exchange(
+                request=recorded,
+                jit=jit,
+                aot=aot,
+                noise=answers.get("noise"),
+                aot_request=aot_request,
+                origin="suite",
+                nodeid=nodeid,
+            )
+        )
+
+    # -- sync -----------------------------------------------------------------------------
+
+    def handle_sync(
+        self, send: Callable[[httpx.Request], httpx.Response], request: httpx.Request
+    ) -> httpx.Response:
+        body = request.read()  # before rerouting: a streamed body becomes replayable
+        jit_request = self._jit_request(request)
+        if not self._active():
+            return send(jit_request)
+        self.requests_seen += 1
+        nodeid = self._nodeid()
+        recorded = _recorded_request(request, body)
+        pending = self._start_peers(recorded, request.extensions.get("timeout"))
+        started = time.perf_counter()
+        try:
+            response = send(jit_request)
+            if _is_event_stream(response.headers):
+                raw = b""
+                passthrough: httpx.Response | None = response
+            else:
+                try:
+                    raw = b"".join(response.iter_raw())
+                finally:
+                    response.close()
+                passthrough = None
+        except BaseException:
+            for _, _, future in pending:
+                with contextlib.suppress(BaseException):
+                    future.result()
+            raise
+        elapsed = (time.perf_counter() - started) * 1000
+        jit = RecordedResponse(
+            build="jit",
+            status=response.status_code,
+            headers=tuple(response.headers.multi_items()),
+            body=_decoded(response.status_code, response.headers, raw),
+            elapsed_ms=elapsed,
+        )
+        peers = [(peer, req, future.result()) for peer, req, future in pending]
+        self._finish(recorded, jit, peers, nodeid)
+        if passthrough is not None:
+            return passthrough
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(raw),
+            extensions=response.extensions,
+        )
+
+    # -- async ----------------------------------------------------------------------------
+
+    async def handle_async(
+        self,
+        send: Callable[[httpx.Request], Any],
+        request: httpx.Request,
+    ) -> httpx.Response:
+        body = await request.aread()  # before rerouting: a streamed body becomes replayable
+        jit_request = self._jit_request(request)
+        if not self._active():
+            result: httpx.Response = await send(jit_request)
+            return result
+        self.requests_seen += 1
+        nodeid = self._nodeid()
+        recorded = _recorded_request(request, body)
+        pending = self._start_peers(recorded, request.extensions.get("timeout"))
+        started = time.perf_counter()
+        try:
+            response: httpx.Response = await send(jit_request)
+            if _is_event_stream(response.headers):
+                raw = b""
+                passthrough: httpx.Response | None = response
+            else:
+                try:
+                    raw = b"".join([chunk async for chunk in response.aiter_raw()])
+                finally:
+                    await response.aclose()
+                passthrough = None
+        except BaseException:
+            for _, _, future in pending:
+                with contextlib.suppress(BaseException):
+                    await _wait(future)
+            raise
+        elapsed = (time.perf_counter() - started) * 1000
+        jit = RecordedResponse(
+            build="jit",
+            status=response.status_code,
+            headers=tuple(response.headers.multi_items()),
+            body=_decoded(response.status_code, response.headers, raw),
+            elapsed_ms=elapsed,
+        )
+        peers = [(peer, req, await _wait(future)) for peer, req, future in pending]
+        self._finish(recorded, jit, peers, nodeid)
+        if passthrough is not None:
+            return passthrough
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(raw),
+            extensions=response.extensions,
+        )
+
+
+async def _wait(future: concurrent.futures.Future[RecordedResponse]) -> RecordedResponse:
+    """The result of a thread-pool future without blocking the event loop (asyncio or
+    trio, through anyio)."""
+    if future.done():
+        return future.result()
+    return await anyio.to_thread.run_sync(future.result)
