@@ -40,12 +40,12 @@ CurlCommand = Callable[[RecordedRequest, str, Collection[str]], str]
 def jsonable(value: Any) -> Any:
     """``value`` as something :func:`json.dumps` accepts (bytes as text, enums by value,
     anything else by ``str``)."""
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value)
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")

@@ -22,7 +22,8 @@ The aot flavour also hides ``/players/{squad}/summary`` from its OpenAPI documen
 
 Fault switches for target tests: ``--exit-at-start CODE`` prints a few log lines and exits,
 ``--never-ready`` answers 503 on /health forever, ``--crash-after N`` exits the process
-(code 134) when request N arrives, ``--log-exceptions`` prints a stack trace when /stats fails.
+(code 134) when request N arrives, ``--log-exceptions`` prints a stack trace when /stats fails,
+``--reverse-lists`` answers GET /players in reverse order (for order-insensitive comparison).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def problem(status: int, title: str, errors: dict[str, list[str]] | None = None)
 
 
 def build_app(flavour: str, crash_after: int | None, never_ready: bool,
-              log_exceptions: bool) -> FastAPI:
+              log_exceptions: bool, reverse_lists: bool = False) -> FastAPI:
     aot = flavour == "aot"
     app = FastAPI(title="Players (fake)", version="1.0")
     store: dict[int, dict[str, Any]] = {}
@@ -166,7 +167,7 @@ def build_app(flavour: str, crash_after: int | None, never_ready: bool,
 
     @app.get("/players")
     def list_players() -> list[dict[str, Any]]:
-        players = [dto(p) for _, p in sorted(store.items())]
+        players = [dto(p) for _, p in sorted(store.items(), reverse=reverse_lists)]
         if aot:
             for p in players:
                 p["team"] = None
@@ -267,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--never-ready", action="store_true")
     parser.add_argument("--crash-after", type=int, default=None)
     parser.add_argument("--log-exceptions", action="store_true")
+    parser.add_argument("--reverse-lists", action="store_true")
     args = parser.parse_args(argv)
     print(f"info: fake players app ({args.flavour}) starting on {args.host}:{args.port}",
           flush=True)
@@ -278,7 +280,8 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
-    app = build_app(args.flavour, args.crash_after, args.never_ready, args.log_exceptions)
+    app = build_app(args.flavour, args.crash_after, args.never_ready, args.log_exceptions,
+                    args.reverse_lists)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 

@@ -1,0 +1,150 @@
+"""Helpers for the plugin's own tests.
+
+The plugin is off in the outer run (tests/pytest.ini: ``-p no:aotparity``); each pytester
+run opts in with ``--aot-parity`` and gets fake players apps (tests/fakeapps/players.py) as
+``cmd:`` targets.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil  # type: ignore[import-untyped]
+import pytest
+
+FAKEAPPS = Path(__file__).resolve().parent / "fakeapps"
+PLAYERS = FAKEAPPS / "players.py"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def fake_target(flavour: str = "jit", *extra: str) -> str:
+    """A ``cmd:`` TARGET running the fake players app (absolute paths, ``{port}``)."""
+    words = [sys.executable, str(PLAYERS), "--flavour", flavour, "--port", "{port}", *extra]
+    return "cmd:" + " ".join(w if w == "{port}" else shlex.quote(w) for w in words)
+
+
+def parity_args(
+    *,
+    jit: str | None = None,
+    aot: str | None = None,
+    noise: str | None = None,
+    extra: tuple[str, ...] = (),
+    start_timeout: float = 60,
+) -> list[str]:
+    """Command-line arguments turning the plugin on with fake apps as targets
+    (jit flavour for jit, aot flavour for aot unless told otherwise)."""
+    args = [
+        "--aot-parity",
+        f"--aot-parity-jit={jit or fake_target('jit')}",
+        f"--aot-parity-aot={aot or fake_target('aot')}",
+        f"--aot-parity-start-timeout={start_timeout:g}",
+        "-p",
+        "no:cacheprovider",
+    ]
+    if noise is not None:
+        args.append(f"--aot-parity-noise={noise}")
+    args.extend(extra)
+    return args
+
+
+SUITE_CONFTEST = '''
+import os
+
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    return os.environ["{env}"]
+
+
+@pytest.fixture
+def client(base_url):
+    with httpx.Client(base_url=base_url, timeout=10.0) as c:
+        yield c
+
+
+@pytest.fixture
+def new_player():
+    return {{
+        "squadNumber": 77,
+        "firstName": "Valentin",
+        "middleName": "Mariano",
+        "lastName": "Barco",
+        "dateOfBirth": "2004-07-23",
+        "position": "LB",
+        "team": "Brighton",
+        "league": "Premier League",
+        "starting11": False,
+    }}
+'''
+
+
+@pytest.fixture
+def players_suite(pytester: pytest.Pytester) -> Callable[..., Path]:
+    """Write an httpx suite against the players API into the pytester directory: a conftest
+    with ``base_url`` (from the exported environment variable), ``client`` and
+    ``new_player`` fixtures, and the test file given as source."""
+
+    def write(source: str, *, name: str = "test_suite", env: str = "AOT_PARITY_BASE_URL") -> Path:
+        pytester.makeconftest(SUITE_CONFTEST.format(env=env))
+        path: Path = pytester.makepyfile(**{name: textwrap.dedent(source)})
+        return path
+
+    return write
+
+
+def player_processes(root: psutil.Process | None = None) -> list[psutil.Process]:
+    """Fake players apps among the descendants of ``root`` (default: this process)."""
+    root = root or psutil.Process()
+    found = []
+    try:
+        children = root.children(recursive=True)
+    except psutil.Error:
+        return []
+    for child in children:
+        try:
+            if any("players.py" in part for part in child.cmdline()):
+                found.append(child)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_apps(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every plugin test (test_plugin_*.py) leaves no fake app running (in-process pytester
+    runs start them as children of this process)."""
+    yield
+    if not request.node.path.name.startswith("test_plugin_"):
+        return
+    leftovers = player_processes()
+    if leftovers:
+        for proc in leftovers:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        cmdlines = []
+        for proc in leftovers:
+            try:
+                cmdlines.append(" ".join(proc.cmdline()))
+            except psutil.Error:
+                cmdlines.append(str(proc.pid))
+        pytest.fail("fake apps left running: " + "; ".join(cmdlines))
+
+
+@pytest.fixture(autouse=True)
+def _ryuk_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The testcontainers reaper image cannot be pulled here; the plugin cleans up itself.
+    monkeypatch.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+
+
+def assert_no_env_leak(name: str) -> None:
+    assert name not in os.environ, f"{name} is still set after the run"
