@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from pytest_aotparity.exchange import BuildName
@@ -27,7 +27,7 @@ from pytest_aotparity.targets import (
     stop_targets,
     sweep_orphans,
 )
-from pytest_aotparity.targets.process import ProcessTarget
+from pytest_aotparity.targets.process import ProcessRecord, ProcessTarget
 
 PLAYERS = Path(__file__).parent / "fakeapps" / "players.py"
 
@@ -107,8 +107,19 @@ def test_one_failure_stops_the_others_at_once(tmp_path: Path) -> None:
 def test_every_failure_is_reported(tmp_path: Path) -> None:
     options = TargetOptions(state_dir=str(tmp_path), start_timeout=30)
     specs = [fake("jit", "--exit-at-start", "4"), fake("aot", "--exit-at-start", "5")]
+    # Once one build fails the others are stopped at once; hold both failures back until
+    # both have happened, so neither is stopped before it fails on its own.
+    both_failed = threading.Barrier(2, timeout=60)
+
+    class Synchronised(ProcessTarget):
+        def start(self) -> None:
+            try:
+                super().start()
+            finally:
+                both_failed.wait()
+
     with pytest.raises(TargetsStartError) as info:
-        start_targets(specs, options)
+        start_targets(specs, options, factory=Synchronised)
     codes = {e.build: e.exit_code for e in info.value.errors}
     assert codes == {"jit": 4, "aot": 5}
     message = str(info.value)
@@ -252,3 +263,54 @@ def test_sweep_leaves_live_sessions_alone(tmp_path: Path) -> None:
         assert len(list(tmp_path.glob("proc-*.json"))) == 1
     finally:
         live.stop()
+
+
+CTRL_C_CHILD = textwrap.dedent(
+    """
+    import sys
+    from pytest_aotparity.targets import TargetOptions, parse_target, start_targets
+
+    state_dir, app = sys.argv[1], " ".join(sys.argv[2:])
+    specs = [parse_target("cmd:" + app, build) for build in ("jit", "aot")]
+    print("STARTING", flush=True)
+    try:
+        start_targets(specs, TargetOptions(state_dir=state_dir, start_timeout=300))
+    except KeyboardInterrupt:
+        print("INTERRUPTED", flush=True)
+        raise
+    """
+)
+
+
+def test_ctrl_c_during_start_stops_everything(tmp_path: Path) -> None:
+    script = tmp_path / "child.py"
+    script.write_text(CTRL_C_CHILD)
+    state = tmp_path / "state"
+    app = [shlex.quote(sys.executable), shlex.quote(str(PLAYERS)), "--port", "{port}"]
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(state), *app, "--never-ready"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    pids: list[int] = []
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "STARTING\n"
+        deadline = time.monotonic() + 60
+        while len(list(state.glob("proc-*.json"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = [ProcessRecord.from_json(path.read_text()).pid for path in state.glob("proc-*.json")]
+        assert len(pids) == 2
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=30) != 0
+        assert "INTERRUPTED" in child.stdout.read()
+        for pid in pids:
+            assert _gone(pid)
+        assert not list(state.glob("proc-*.json"))
+    finally:
+        child.kill()
+        child.wait()
+        for pid in pids:
+            if not _gone(pid, 0):
+                os.killpg(pid, signal.SIGKILL)

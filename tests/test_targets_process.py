@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from pytest_aotparity.targets import TargetOptions, TargetStartError, parse_target
@@ -51,7 +51,7 @@ def started(options: TargetOptions) -> Iterator[ProcessTarget]:
 
 def _gone(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
 
@@ -240,7 +240,7 @@ def test_sweep_kills_orphan_whose_owner_is_dead(tmp_path: Path) -> None:
                 "log_dir": None,
             }
             base.update(changes)
-            return ProcessRecord(**base)  # type: ignore[arg-type]
+            return ProcessRecord(**base)
 
         state = tmp_path / "state"
         orphan_file = write_record(state, record(orphan.pid, dead_owner.pid))

@@ -84,9 +84,10 @@ def _new_container(build: BuildName, image: str, **kwargs: Any) -> DockerContain
         ) from exc
 
 
-def engine_is_local(client: DockerClient) -> bool:
-    """Whether the Docker engine is reached through a local socket or a loopback address."""
-    base_url = str(client.client.api.base_url)
+def engine_is_local(base_url: str) -> bool:
+    """Whether the Docker engine at docker-py's ``base_url`` is reached through a local
+    socket (``http+docker://localhost`` for unix sockets and named pipes) or a loopback
+    address (``http://127.0.0.1:2375``), rather than ssh or a remote address."""
     parsed = urlsplit(base_url)
     if parsed.scheme.startswith("http+docker"):
         return parsed.hostname != "ssh"  # unix socket / named pipe are local, ssh is not
@@ -218,7 +219,7 @@ class ContainerTarget:
         image = container.image  # with TESTCONTAINERS_HUB_IMAGE_NAME_PREFIX, if set
         self._require_image(client, image)
         self._require_ryuk_or_disabled(client)
-        local = engine_is_local(client)
+        local = engine_is_local(str(client.client.api.base_url))
         bind_ip = _bind_ip(client, local)
         port_key = f"{self.options.container_port}/tcp"
         owner = os.getpid()
@@ -475,8 +476,12 @@ def sweep_orphan_containers(client: DockerClient | None = None) -> list[SweptCon
                 owner_start = None
             if owner_alive(owner_pid, owner_start):
                 continue
-            with contextlib.suppress(docker.errors.NotFound):
+            try:
                 client.client.api.remove_container(item["Id"], force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError:
+                continue  # e.g. "removal already in progress": a parallel sweep has it
             names = item.get("Names") or [""]
             swept.append(
                 SweptContainer(

@@ -30,7 +30,8 @@ def health_url(base_url: str, health_path: str) -> str:
 
 def describe_http_error(exc: Exception) -> str:
     if isinstance(exc, httpx.ConnectError):
-        return f"connection refused or unreachable ({exc})" if str(exc) else "connection refused"
+        text = str(exc)
+        return "connection refused" if not text or "refused" in text.lower() else text
     if isinstance(exc, httpx.TimeoutException):
         return "no answer within the request timeout"
     return f"{type(exc).__name__}: {exc}"

@@ -107,9 +107,10 @@ def start_targets(
                 _as_start_error(futures[future], exc)
                 for future in futures
                 if (exc := future.exception()) is not None
-                and not (isinstance(exc, TargetStartError) and exc.what.startswith("was stopped"))
             ]
-            raise TargetsStartError(errors)
+            # Those only stopped because another failed are not failures of their own.
+            own = [error for error in errors if not error.what.startswith("was stopped")]
+            raise TargetsStartError(own or errors)
     except BaseException:
         stop_targets(targets.values())
         executor.shutdown(wait=True, cancel_futures=True)
