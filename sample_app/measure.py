@@ -61,8 +61,20 @@ def publish_seconds(build: str, runs: int) -> list[float]:
         subprocess.run(restore, check=True, capture_output=True)
         target = OUT / f"measure-{build}"
         shutil.rmtree(target, ignore_errors=True)
-        cmd = ["dotnet", "publish", str(PROJECT), "-c", "Release", "-r", "linux-x64", "--no-restore",
-               "-o", str(target), "-p:TrimmerSingleWarn=false", *PUBLISH_ARGS[build]]
+        cmd = [
+            "dotnet",
+            "publish",
+            str(PROJECT),
+            "-c",
+            "Release",
+            "-r",
+            "linux-x64",
+            "--no-restore",
+            "-o",
+            str(target),
+            "-p:TrimmerSingleWarn=false",
+            *PUBLISH_ARGS[build],
+        ]
         start = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
         times.append(time.perf_counter() - start)
@@ -131,7 +143,8 @@ def render(results: dict[str, Any]) -> str:
         row("container start → first healthy /health", "ready_seconds", "{:.3f}", "s"),
         row(f"resident memory after {REQUESTS:,} requests", "rss_mb", "{:.1f}", "MB"),
         "",
-        "Every run: " + "; ".join(
+        "Every run: "
+        + "; ".join(
             f"{b}: publish {[round(x, 1) for x in r.get('publish_runs', [])]} s, "
             f"ready {[round(x, 3) for x in r['ready_runs']]} s, "
             f"RSS {[round(x, 1) for x in r['rss_runs']]} MB"
@@ -144,8 +157,11 @@ def render(results: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--skip-publish", action="store_true",
-                        help="keep the publish figures of the last measurements.json")
+    parser.add_argument(
+        "--skip-publish",
+        action="store_true",
+        help="keep the publish figures of the last measurements.json",
+    )
     args = parser.parse_args()
     if args.runs < 5:
         parser.error("--runs must be at least 5 (the figures are medians of at least 5 runs)")
@@ -157,8 +173,10 @@ def main() -> int:
     engine = docker.from_env()
     results: dict[str, Any] = {
         "measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{psutil.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB, "
-                   f"{platform.system()} {platform.release()}",
+        "machine": (
+            f"{psutil.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB, "
+            f"{platform.system()} {platform.release()}"
+        ),
         "runs": args.runs,
         "builds": {},
     }
@@ -179,8 +197,12 @@ def main() -> int:
             ready_runs.append(ready)
             rss_runs.append(rss / 2**20)
             print(f"  ready {ready:.3f} s, RSS {rss / 2**20:.1f} MB", flush=True)
-        entry.update(ready_runs=ready_runs, rss_runs=rss_runs, ready_seconds=median(ready_runs),
-                     rss_mb=median(rss_runs))
+        entry.update(
+            ready_runs=ready_runs,
+            rss_runs=rss_runs,
+            ready_seconds=median(ready_runs),
+            rss_mb=median(rss_runs),
+        )
         results["builds"][build] = entry
     store.parent.mkdir(parents=True, exist_ok=True)
     store.write_text(json.dumps(results, indent=2) + "\n")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pytest_aotparity.exchange import Exchange
 
 
-class DiffKind(str, Enum):
+class DiffKind(StrEnum):
     STATUS = "status"
     MISSING = "missing field"
     """Present in the JIT answer, absent in the AOT answer."""
@@ -25,7 +26,7 @@ class DiffKind(str, Enum):
     ERROR = "connection error"
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     VALIDATOR_BYPASSED = "validator bypassed"
     """JIT answered 4xx, AOT answered 2xx."""
     AOT_FAILURE = "AOT failure"
@@ -55,8 +56,6 @@ class Difference:
     def generic_path(self) -> str:
         """The path with array indices replaced by ``[*]``: the key used for grouping
         and for matching noise."""
-        import re
-
         return re.sub(r"\[\d+\]", "[*]", self.path)
 
 

@@ -43,7 +43,9 @@ def test_starting_eleven(client: httpx.Client) -> None:
     assert len(response.json()) == 11
 
 
-@pytest.mark.parametrize("path", ["/players/98", "/players/by-id/00000000-0000-0000-0000-000000000000"])
+@pytest.mark.parametrize(
+    "path", ["/players/98", "/players/by-id/00000000-0000-0000-0000-000000000000"]
+)
 def test_unknown_player_is_404_problem(client: httpx.Client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
@@ -51,7 +53,9 @@ def test_unknown_player_is_404_problem(client: httpx.Client, path: str) -> None:
     assert response.json()["title"] == "Not Found"
 
 
-def test_create_rejects_an_empty_last_name(client: httpx.Client, new_player: dict[str, object]) -> None:
+def test_create_rejects_an_empty_last_name(
+    client: httpx.Client, new_player: dict[str, object]
+) -> None:
     response = client.post("/players", json={**new_player, "lastName": ""})
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -94,8 +94,12 @@ def main() -> int:
     for r in records:
         by_code[str(r["code"])] = by_code.get(str(r["code"]), 0) + 1
     Path(sys.argv[2]).write_text(
-        json.dumps({"count": len(records), "by_code": by_code, "warnings": records}, indent=2,
-                   ensure_ascii=False) + "\n",
+        json.dumps(
+            {"count": len(records), "by_code": by_code, "warnings": records},
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n",
         encoding="utf-8",
     )
     print(f"aot_warnings: {len(records)} distinct warnings -> {sys.argv[2]} {by_code}")
