@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 def _run(request: pytest.FixtureRequest) -> ParityRun:
-    from pytest_aotparity.plugin import RUN_KEY  # noqa: PLC0415
+    from pytest_aotparity.plugin import RUN_KEY
 
     run = request.config.stash.get(RUN_KEY, None)
     if run is None or not run.targets:
@@ -80,7 +80,7 @@ class AotParity:
         return dict(self._run.aot_ids.mapping)
 
     def _state(self) -> ItemParity | None:
-        from pytest_aotparity.replay.controller import ITEM_KEY  # noqa: PLC0415
+        from pytest_aotparity.replay.controller import ITEM_KEY
 
         return self._item.stash.get(ITEM_KEY, None)
 
@@ -117,7 +117,7 @@ def aot_parity_base_url(request: pytest.FixtureRequest) -> str:
 def parity_client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
     """An ``httpx.Client`` on the app: requests go to both builds, answers are compared,
     the JIT answer is returned."""
-    import httpx  # noqa: PLC0415
+    import httpx
 
     run = _run(request)
     with httpx.Client(base_url=run.targets["jit"].base_url, trust_env=False) as client:
@@ -125,7 +125,7 @@ def parity_client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
 
 
 def _direct(request: pytest.FixtureRequest, build: BuildName) -> Iterator[httpx.Client]:
-    from pytest_aotparity.replay.mirror import direct_client  # noqa: PLC0415
+    from pytest_aotparity.replay.mirror import direct_client
 
     run = _run(request)
     with direct_client(run.targets[build].base_url) as client:

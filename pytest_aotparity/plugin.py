@@ -72,7 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_KEY] = settings
     if not settings.enabled or _runs_no_tests(config):
         return
-    from pytest_aotparity.replay.controller import ParityRun  # noqa: PLC0415
+    from pytest_aotparity.replay.controller import ParityRun
 
     run = ParityRun(config, settings)
     config.stash[RUN_KEY] = run

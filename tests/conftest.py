@@ -7,10 +7,13 @@ run opts in with ``--aot-parity`` and gets fake players apps (tests/fakeapps/pla
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import shlex
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,8 +46,6 @@ def parity_args(
         f"--aot-parity-jit={jit or fake_target('jit')}",
         f"--aot-parity-aot={aot or fake_target('aot')}",
         f"--aot-parity-start-timeout={start_timeout:g}",
-        "-p",
-        "no:cacheprovider",
     ]
     if noise is not None:
         args.append(f"--aot-parity-noise={noise}")
@@ -52,7 +53,7 @@ def parity_args(
     return args
 
 
-SUITE_CONFTEST = '''
+SUITE_CONFTEST = """
 import os
 
 import httpx
@@ -83,7 +84,7 @@ def new_player():
         "league": "Premier League",
         "starting11": False,
     }}
-'''
+"""
 
 
 @pytest.fixture
@@ -127,10 +128,8 @@ def _no_leftover_apps(request: pytest.FixtureRequest) -> Iterator[None]:
     leftovers = player_processes()
     if leftovers:
         for proc in leftovers:
-            try:
+            with contextlib.suppress(psutil.Error):
                 proc.kill()
-            except psutil.Error:
-                pass
         cmdlines = []
         for proc in leftovers:
             try:
@@ -141,9 +140,38 @@ def _no_leftover_apps(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _ryuk_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # The testcontainers reaper image cannot be pulled here; the plugin cleans up itself.
     monkeypatch.setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+    # Wide enough that pytester runs print short-summary lines whole.
+    monkeypatch.setenv("COLUMNS", "300")
+
+
+class _OkHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"ok":true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def ok_server() -> Iterator[str]:
+    """A tiny server in this process answering 200 ``{"ok":true}`` to every GET: a ``url``
+    target that is always healthy, for runs that must start but need no real app."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OkHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def assert_no_env_leak(name: str) -> None:

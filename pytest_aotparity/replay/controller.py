@@ -46,7 +46,7 @@ from pytest_aotparity.exchange import BuildName, Exchange
 from pytest_aotparity.replay.idmap import IdMap
 from pytest_aotparity.replay.mirror import Mirror, Peer
 from pytest_aotparity.report.json_report import build_report, divergence_record, write_report
-from pytest_aotparity.report.summary import ParityTotals, known_ids
+from pytest_aotparity.report.summary import ParityTotals, infer_template, known_ids
 from pytest_aotparity.targets import (
     EmergencyCleanup,
     Target,
@@ -72,6 +72,8 @@ class ParityFailure(Failed):
 
     Shown like ``pytest.fail(..., pytrace=False)``: the rendered divergences, no traceback.
     """
+
+    __module__ = "builtins"  # "ParityFailure: ..." in the short test summary
 
     def __init__(self, message: str, divergences: Sequence[Divergence]) -> None:
         super().__init__(message, pytrace=False)
@@ -233,13 +235,11 @@ class ParityRun:
             self.targets = start_targets(self.settings.specs(), options, emergency=self.cleanup)
         except TargetStartError as exc:
             self.shutdown()
-            pytest.exit(
-                exc.render()
-                + "\n(aot-parity could not start the builds; no test was run. Check the "
-                "--aot-parity-jit/--aot-parity-aot targets, or raise "
-                "--aot-parity-start-timeout.)",
-                returncode=pytest.ExitCode.INTERNAL_ERROR,
-            )
+            raise pytest.UsageError(
+                exc.render() + "\n(aot-parity could not start the builds, so no test ran. "
+                "Check the targets given with --aot-parity-jit/--aot-parity-aot/"
+                "--aot-parity-noise, or allow more time with --aot-parity-start-timeout.)"
+            ) from None
         jit = self.targets["jit"]
         peers = [Peer(build="aot", base_url=self.targets["aot"].base_url, ids=self.aot_ids)]
         if "noise" in self.targets:
@@ -372,13 +372,25 @@ class ParityRun:
         aot_url = self.targets["aot"].base_url if "aot" in self.targets else ""
         count = len(divergences)
         total = state.compared
-        header = (
-            f"aot-parity: {count} of the {total} request{'s' if total != 1 else ''} this test "
-            f"made got different answers from the jit and aot builds"
-            if state.nodeid
-            else f"aot-parity: {count} request{'s' if count != 1 else ''} made outside any test "
-            "got different answers from the jit and aot builds"
+        what = "; ".join(
+            dict.fromkeys(
+                f"{d.exchange.request.method} "
+                f"{d.exchange.request.path_template or infer_template(d.exchange.request.path)}"
+                f": {getattr(d.category, 'value', d.category)}"
+                for d in divergences
+            )
         )
+        plural = "s" if total != 1 else ""
+        if state.nodeid:
+            header = (
+                f"{what} ({count} of the {total} request{plural} of this test got different "
+                "answers from the jit and aot builds)"
+            )
+        else:
+            header = (
+                f"{what} ({count} request{'s' if count != 1 else ''} made outside any test got "
+                "different answers from the jit and aot builds)"
+            )
         parts = [header]
         for divergence in divergences[:MAX_RENDERED]:
             parts.append(

@@ -219,7 +219,8 @@ class Mirror:
         target = self._jit_httpx_url
         url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
         headers = httpx.Headers(
-            [(k, v) for k, v in request.headers.multi_items() if k.lower() != "host"]
+            [("Host", url.netloc.decode("ascii"))]
+            + [(k, v) for k, v in request.headers.multi_items() if k.lower() != "host"]
         )
         rerouted = httpx.Request(
             request.method,
