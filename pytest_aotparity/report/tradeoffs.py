@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pytest_aotparity.exchange import Exchange
-from pytest_aotparity.report.summary import infer_template
 
 COMPARED_BUILDS: tuple[str, str] = ("jit", "aot")
 
@@ -80,6 +79,8 @@ def figures_at_end(target: _Measurable) -> dict[str, Any]:
 
 def endpoint_of(exchange: Exchange, known_ids: Collection[str] = ()) -> str:
     """``METHOD /path/{template}`` of an exchange, as the report's records name it."""
+    from pytest_aotparity.report.summary import infer_template
+
     request = exchange.request
     template = request.path_template or infer_template(request.path, known_ids)
     return f"{request.method.upper()} {template}"
