@@ -24,6 +24,7 @@ from pytest_aotparity.fixtures import (
     jit_client,
     parity_client,
 )
+from pytest_aotparity.report.verdict import add_verdict_options
 
 if TYPE_CHECKING:
     from pytest_aotparity.replay.controller import ParityRun as _ParityRun
@@ -45,6 +46,7 @@ __all__ = [
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    add_verdict_options(parser)  # aot-parity verdict: --aot-parity-html/-warnings/-baseline
 
 
 def _help_or_version(config: pytest.Config) -> bool:

@@ -47,6 +47,7 @@ from pytest_aotparity.replay.idmap import IdMap
 from pytest_aotparity.replay.mirror import Mirror, Peer
 from pytest_aotparity.report.json_report import build_report, divergence_record, write_report
 from pytest_aotparity.report.summary import ParityTotals, infer_template, known_ids
+from pytest_aotparity.report.verdict import Gate  # aot-parity verdict: baseline, trade-offs, HTML
 from pytest_aotparity.targets import (
     EmergencyCleanup,
     Target,
@@ -143,6 +144,8 @@ class ParityRun:
         self._redact: frozenset[str] | None = None
         self._shut_down = False
         self._outside_done = False
+        # -- aot-parity verdict (report/verdict.py): options checked here (UsageError) --
+        self.gate = Gate(config)
 
     # -- roles --------------------------------------------------------------------------
 
@@ -274,6 +277,7 @@ class ParityRun:
             "base_url": target.base_url,
             "ready_seconds": round(ready, 3) if ready is not None else None,
             "worker": self.worker_id,
+            **self.gate.target_figures(target),  # aot-parity verdict: size, memory at start
         }
 
     def _export_env(self, name: str, value: str) -> None:
@@ -419,7 +423,7 @@ class ParityRun:
         jit_url = self.targets["jit"].base_url if "jit" in self.targets else ""
         aot_url = self.targets["aot"].base_url if "aot" in self.targets else ""
         ids = known_ids([self.aot_ids.mapping])
-        return [
+        records = [
             divergence_record(
                 divergence,
                 redact=self.redact,
@@ -430,6 +434,9 @@ class ParityRun:
             )
             for divergence in divergences
         ]
+        # -- aot-parity verdict: baseline status (known ones do not fail), bodies, log tail --
+        self.gate.enrich(divergences, records, aot_log_tail=self._aot_log_tail, redact=self.redact)
+        return records
 
     def _finish_phase(self, item: pytest.Item, when: str) -> tuple[list[Divergence], str]:
         """Compare what is pending, store the phase payload; return the divergences not yet
@@ -445,11 +452,22 @@ class ParityRun:
             "noise_filtered": state.noise_filtered - state.payload_noise,
             "mirrored": not state.skip,
             "divergences": self.records(fresh),
+            # aot-parity verdict: latencies and requests per endpoint of this phase
+            "traffic": self.gate.traffic(
+                state.exchanges[state.payload_compared : state.compared],
+                known_ids([self.aot_ids.mapping]),
+            ),
         }
         state.payload_compared = state.compared
         state.payload_noise = state.noise_filtered
         item.stash.setdefault(PAYLOAD_KEY, {})[when] = payload
-        return fresh, self.render(fresh, state) if fresh else ""
+        # -- aot-parity verdict: divergences known to the baseline are not failures
+        failing = self.gate.failing(fresh)
+        if not failing:
+            return [], ""
+        text = self.render(failing, state)
+        note = self.gate.known_note(fresh)
+        return failing, f"{text}\n\n{note}" if note else text
 
     # -- per-test hooks -------------------------------------------------------------------
 
@@ -525,6 +543,7 @@ class ParityRun:
         payload = item.stash.get(PAYLOAD_KEY, {}).pop(call.when, None)
         if payload is not None:
             report.aot_parity = payload  # type: ignore[attr-defined]
+        self.gate.add_properties(item, report, payload)  # aot-parity verdict: JUnit XML properties
         text = item.stash.get(APPEND_KEY, {}).pop(call.when, None)
         if text:
             addsection = getattr(report.longrepr, "addsection", None)
@@ -571,9 +590,11 @@ class ParityRun:
             "noise_filtered": state.noise_filtered,
             "mirrored": True,
             "divergences": self.records(fresh),
+            "traffic": self.gate.traffic(state.exchanges, known_ids([self.aot_ids.mapping])),
         }
-        if fresh:
-            self._write_line(self.render(fresh, state))
+        failing = self.gate.failing(fresh)  # aot-parity verdict: known ones are not failures
+        if failing:
+            self._write_line(self.render(failing, state))
         return payload
 
     def _exited(self) -> list[dict[str, Any]]:
@@ -597,6 +618,8 @@ class ParityRun:
         if self.runs_targets:
             outside = self._finish_outside()
             exited = self._exited()
+            # aot-parity verdict: memory after the run, before the builds stop
+            self.gate.end_of_run(self.targets, self.totals.targets, self.worker_id)
             if self.role == "worker":
                 workeroutput: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
                 workeroutput["aot_parity"] = {
@@ -608,11 +631,19 @@ class ParityRun:
                 self.totals.exited.extend(exited)
                 if outside is not None:
                     self.totals.add_payload(None, outside)
-            if outside and outside["divergences"] and session.exitstatus == pytest.ExitCode.OK:
+            new_outside = [d for d in (outside or {}).get("divergences", ()) if not d.get("known")]
+            if new_outside and session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if self.aggregates and self.settings.report_path is not None:
-            document = build_report(self.totals, settings=self.settings_record())
-            write_report(self.settings.report_path, document)
+        # -- aot-parity verdict (report/verdict.py): warnings, trade-offs, baseline, HTML --
+        if self.aggregates:
+            sections = self.gate.finish(self.totals)
+            document = build_report(
+                self.totals, settings=self.settings_record(), extra_sections=sections
+            )
+            if self.settings.report_path is not None:
+                write_report(self.settings.report_path, document)
+            self.gate.write_html(document)
+        # -- end of aot-parity verdict --
         self.shutdown()
 
     def settings_record(self) -> dict[str, Any]:
@@ -637,6 +668,8 @@ class ParityRun:
             return
         terminalreporter.section("aot-parity")
         for line in self.totals.render_lines():
+            terminalreporter.write_line(line)
+        for line in self.gate.summary_lines():  # aot-parity verdict: verdict, trade-offs, ...
             terminalreporter.write_line(line)
 
     def shutdown(self) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_aotparity.report.tradeoffs import Traffic
+
 _NUMERIC = re.compile(r"^-?\d+$")
 _GUID = re.compile(
     r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
@@ -100,6 +102,8 @@ class ParityTotals:
     """Builds that exited during the run: build, exit_code, log_tail, worker."""
     noise_instance: bool = False
     report_path: str | None = None
+    traffic: Traffic = field(default_factory=Traffic)
+    """Latencies and requests per endpoint (aot-parity verdict, report/tradeoffs.py)."""
 
     def add_payload(self, nodeid: str | None, payload: Mapping[str, Any]) -> None:
         self.requests_compared += int(payload.get("compared", 0))
@@ -111,6 +115,7 @@ class ParityTotals:
             else:
                 self.tests_not_mirrored.add(nodeid)
         self.divergences.extend(payload.get("divergences", ()))
+        self.traffic.add(payload.get("traffic"))  # aot-parity verdict: trade-offs
 
     # -- views -----------------------------------------------------------------------------
 
