@@ -31,16 +31,74 @@ from pytest_aotparity.diff.compare import CompareRules, compare
 from pytest_aotparity.diff.normalise import _orjson
 from pytest_aotparity.exchange import Exchange, RecordedRequest, RecordedResponse
 
-POSITIONS = ["Goalkeeper", "Right-Back", "Centre-Back", "Left-Back", "Central Midfield",
-             "Attacking Midfield", "Right Winger", "Left Winger", "Centre-Forward"]
-TEAMS = ["Aston Villa", "Tottenham Hotspur", "Atletico Madrid", "Inter Miami", "SL Benfica",
-         "Ajax", "Juventus", "Olympique Lyonnais", "Manchester United", "Fenerbahce"]
-LEAGUES = ["Premier League", "La Liga", "Major League Soccer", "Liga Portugal", "Eredivisie",
-           "Serie A", "Ligue 1", "Super Lig"]
-FIRST = ["Emiliano", "Cristian", "Rodrigo", "Lionel", "Angel", "Julian", "Geronimo", "Nahuel",
-         "Alexis", "Enzo", "Lisandro", "Nicolas", "Leandro", "Gonzalo", "Marcos", "Paulo"]
-LAST = ["Martinez", "Romero", "De Paul", "Messi", "Di Maria", "Alvarez", "Rulli", "Molina",
-        "Mac Allister", "Fernandez", "Otamendi", "Tagliafico", "Paredes", "Montiel", "Acuna"]
+POSITIONS = [
+    "Goalkeeper",
+    "Right-Back",
+    "Centre-Back",
+    "Left-Back",
+    "Central Midfield",
+    "Attacking Midfield",
+    "Right Winger",
+    "Left Winger",
+    "Centre-Forward",
+]
+TEAMS = [
+    "Aston Villa",
+    "Tottenham Hotspur",
+    "Atletico Madrid",
+    "Inter Miami",
+    "SL Benfica",
+    "Ajax",
+    "Juventus",
+    "Olympique Lyonnais",
+    "Manchester United",
+    "Fenerbahce",
+]
+LEAGUES = [
+    "Premier League",
+    "La Liga",
+    "Major League Soccer",
+    "Liga Portugal",
+    "Eredivisie",
+    "Serie A",
+    "Ligue 1",
+    "Super Lig",
+]
+FIRST = [
+    "Emiliano",
+    "Cristian",
+    "Rodrigo",
+    "Lionel",
+    "Angel",
+    "Julian",
+    "Geronimo",
+    "Nahuel",
+    "Alexis",
+    "Enzo",
+    "Lisandro",
+    "Nicolas",
+    "Leandro",
+    "Gonzalo",
+    "Marcos",
+    "Paulo",
+]
+LAST = [
+    "Martinez",
+    "Romero",
+    "De Paul",
+    "Messi",
+    "Di Maria",
+    "Alvarez",
+    "Rulli",
+    "Molina",
+    "Mac Allister",
+    "Fernandez",
+    "Otamendi",
+    "Tagliafico",
+    "Paredes",
+    "Montiel",
+    "Acuna",
+]
 
 
 def player(rng: random.Random, n: int) -> dict[str, Any]:
@@ -60,8 +118,11 @@ def player(rng: random.Random, n: int) -> dict[str, Any]:
         "league": rng.choice(LEAGUES),
         "starting11": rng.random() < 0.5,
         "marketValue": round(rng.uniform(0.5, 120.0), 2),
-        "stats": {"appearances": rng.randint(0, 600), "goals": rng.randint(0, 300),
-                  "assists": rng.randint(0, 200)},
+        "stats": {
+            "appearances": rng.randint(0, 600),
+            "goals": rng.randint(0, 300),
+            "assists": rng.randint(0, 200),
+        },
         "tags": rng.sample(["captain", "veteran", "academy", "loan", "injured"], 2),
     }
 
@@ -129,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     noise[77]["stats"]["goals"] += 5  # noise at the same generic path as the value change
     noise_body = json.dumps(noise).encode()
 
-    print(f"body: {len(jit_body) / 1e6:.2f} MB, {len(players)} players; parser: "
-          f"{'orjson ' + _orjson.__version__ if _orjson is not None else 'json (no orjson)'}; "
-          f"median of {args.runs} runs")
+    print(
+        f"body: {len(jit_body) / 1e6:.2f} MB, {len(players)} players; parser: "
+        f"{'orjson ' + _orjson.__version__ if _orjson is not None else 'json (no orjson)'}; "
+        f"median of {args.runs} runs"
+    )
 
     def parse_both() -> None:
         json.loads(jit_body)
@@ -142,15 +205,20 @@ def main(argv: list[str] | None = None) -> int:
     parse = median_seconds(parse_both, args.runs)
     figures = {
         "equal, byte-identical": median_seconds(
-            lambda: compare(exchange(jit_body, same_bytes), rules), args.runs),
+            lambda: compare(exchange(jit_body, same_bytes), rules), args.runs
+        ),
         "equal, re-serialised": median_seconds(
-            lambda: compare(exchange(jit_body, same_value), rules), args.runs),
+            lambda: compare(exchange(jit_body, same_value), rules), args.runs
+        ),
         "5 differences": median_seconds(
-            lambda: compare(exchange(jit_body, few_diffs), rules), args.runs),
+            lambda: compare(exchange(jit_body, few_diffs), rules), args.runs
+        ),
         "5 differences + noise answer": median_seconds(
-            lambda: compare(exchange(jit_body, few_diffs, noise_body), rules), args.runs),
+            lambda: compare(exchange(jit_body, few_diffs, noise_body), rules), args.runs
+        ),
         "5 differences, shuffled, ignore_order": median_seconds(
-            lambda: compare(exchange(jit_body, few_diffs_shuffled), unordered), args.runs),
+            lambda: compare(exchange(jit_body, few_diffs_shuffled), unordered), args.runs
+        ),
     }
     check = compare(exchange(jit_body, few_diffs), rules)
     found = sorted((d.path, d.kind.value) for d in check.differences)
@@ -161,10 +229,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds in figures.items():
         print(f"    compare, {name:<38} {seconds * 1000:8.1f} ms  = {seconds / parse:5.2f}x parse")
     print(f"    differences found: {found}")
-    print(f"    with the noise answer: {len(check_noise.differences)} reported, "
-          f"{len(check_noise.cancelled)} cancelled")
-    print(f"    shuffled with ignore_order: "
-          f"{sorted((d.path, d.kind.value) for d in check_unordered.differences)}")
+    print(
+        f"    with the noise answer: {len(check_noise.differences)} reported, "
+        f"{len(check_noise.cancelled)} cancelled"
+    )
+    print(
+        f"    shuffled with ignore_order: "
+        f"{sorted((d.path, d.kind.value) for d in check_unordered.differences)}"
+    )
 
     worst_equal = max(figures["equal, byte-identical"], figures["equal, re-serialised"])
     ratio = worst_equal / parse

@@ -576,80 +576,133 @@ class _Walker:
     def pair(
         self, a: list[Any], left: list[int], b: list[Any], right: list[int], state: State
     ) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+        """Decide which JIT item (indices ``left``) became which AOT item (``right``):
+        (pairs, JIT items with no partner, AOT items with no partner).
+
+        1. by identity: an id-like key both sides share with unique values (through the id
+           map);
+        2. by fields: objects with at least half of their fields equal, best first;
+        3. by deep distance: DeepDiff's ignore_order pairing for the rest;
+        4. residues too large for pairwise work: in order, the surplus unpaired.
+        """
         if not left or not right:
             return [], left, right
-        if len(left) * len(right) <= PAIRWISE_LIMIT:
-            try:
-                return self.pair_by_distance(a, left, b, right, state)
-            except Exception:  # DeepDiff failing must not lose the comparison
-                pass
-        return self.pair_by_key(a, left, b, right)
-
-    def pair_by_distance(
-        self, a: list[Any], left: list[int], b: list[Any], right: list[int], state: State
-    ) -> tuple[list[tuple[int, int]], list[int], list[int]]:
-        """DeepDiff's ignore_order pairing decides which JIT item became which AOT item."""
-        from deepdiff import DeepDiff
-
-        ours = [canonical_copy(a[i], self.matcher, self.child(state, i)[0]) for i in left]
+        pairs, left, right = self.pair_by_key(a, left, b, right)
+        if not left or not right:
+            return sorted(pairs), left, right
+        if len(left) * len(right) > PAIRWISE_LIMIT:
+            count = min(len(left), len(right))
+            pairs.extend(zip(left[:count], right[:count], strict=True))
+            return sorted(pairs), left[count:], right[count:]
         substitute = self.reverse or None
+        ours = [canonical_copy(a[i], self.matcher, self.child(state, i)[0]) for i in left]
         theirs = [
             canonical_copy(b[j], self.matcher, self.child(state, j)[0], substitute) for j in right
         ]
-        tree = DeepDiff(
-            ours,
-            theirs,
-            ignore_order=True,
-            view="tree",
-            cutoff_intersection_for_pairs=1.0,
-            log_frequency_in_sec=0,
-        )
-        paired: dict[int, int] = {}
-        taken: set[int] = set()
-        missing: set[int] = set()
-        extra: set[int] = set()
-        for report_type in tree:
-            for level in tree[report_type]:
-                ours_path = level.path(output_format="list")
-                theirs_path = level.path(output_format="list", use_t2=True)
-                if report_type == "iterable_item_removed" and len(ours_path) == 1:
-                    missing.add(int(ours_path[0]))
-                elif report_type == "iterable_item_added" and len(theirs_path) == 1:
-                    extra.add(int(theirs_path[0]))
-                elif ours_path and theirs_path:
-                    x, y = int(ours_path[0]), int(theirs_path[0])
-                    if x not in paired and y not in taken:
-                        paired[x] = y
-                        taken.add(y)
-        missing -= set(paired)
-        extra -= taken
+        by_fields = _pair_by_fields(ours, theirs)
+        pairs.extend((left[x], right[y]) for x, y in by_fields)
+        paired_x, paired_y = {x for x, _ in by_fields}, {y for _, y in by_fields}
+        rest_x = [x for x in range(len(left)) if x not in paired_x]
+        rest_y = [y for y in range(len(right)) if y not in paired_y]
+        if not rest_x or not rest_y:
+            return sorted(pairs), [left[x] for x in rest_x], [right[y] for y in rest_y]
+        try:
+            near, missing, extra = _pair_by_distance(
+                [ours[x] for x in rest_x], [theirs[y] for y in rest_y]
+            )
+        except Exception:  # DeepDiff failing must not lose the comparison
+            return sorted(pairs), [left[x] for x in rest_x], [right[y] for y in rest_y]
+        pairs.extend((left[rest_x[x]], right[rest_y[y]]) for x, y in near)
         return (
-            sorted((left[x], right[y]) for x, y in paired.items()),
-            sorted(left[x] for x in missing),
-            sorted(right[y] for y in extra),
+            sorted(pairs),
+            sorted(left[rest_x[x]] for x in missing),
+            sorted(right[rest_y[y]] for y in extra),
         )
 
     def pair_by_key(
         self, a: list[Any], left: list[int], b: list[Any], right: list[int]
     ) -> tuple[list[tuple[int, int]], list[int], list[int]]:
-        """Pair on an id-like key both sides share with unique values, then in order."""
-        pairs: list[tuple[int, int]] = []
+        """Pair on an id-like key both sides share with unique values."""
         key = _shared_id_key([a[i] for i in left], [b[j] for j in right])
-        if key is not None:
-            by_value = {str(b[j][key]): j for j in right}
-            rest_left: list[int] = []
-            for i in left:
-                value = str(a[i][key])
-                j = by_value.pop(self.id_map.get(value, value), None)
-                if j is None:
-                    rest_left.append(i)
-                else:
-                    pairs.append((i, j))
-            taken = {j for _, j in pairs}
-            left, right = rest_left, [j for j in right if j not in taken]
-        count = min(len(left), len(right))
-        pairs.extend(zip(left[:count], right[:count], strict=True))
-        return sorted(pairs), left[count:], right[count:]
+        if key is None:
+            return [], left, right
+        pairs: list[tuple[int, int]] = []
+        by_value = {str(b[j][key]): j for j in right}
+        rest_left: list[int] = []
+        for i in left:
+            value = str(a[i][key])
+            j = by_value.pop(self.id_map.get(value, value), None)
+            if j is None:
+                rest_left.append(i)
+            else:
+                pairs.append((i, j))
+        taken = {j for _, j in pairs}
+        return pairs, rest_left, [j for j in right if j not in taken]
+
+
+def _pair_by_fields(ours: Sequence[Any], theirs: Sequence[Any]) -> list[tuple[int, int]]:
+    """Objects that have at least half of their fields (and at least one) equal, paired
+    greedily: most equal fields first, then nearest positions."""
+    prints_theirs = [
+        {k: fingerprint(v) for k, v in y.items()} if isinstance(y, dict) else None for y in theirs
+    ]
+    candidates: list[tuple[int, int, int, int]] = []
+    for x, item in enumerate(ours):
+        if not isinstance(item, dict) or not item:
+            continue
+        prints = {k: fingerprint(v) for k, v in item.items()}
+        for y, other in enumerate(prints_theirs):
+            if not other:
+                continue
+            score = sum(1 for k, f in prints.items() if other.get(k) == f)
+            if score and 2 * score >= max(len(prints), len(other)):
+                candidates.append((-score, abs(x - y), x, y))
+    candidates.sort()
+    used_x: set[int] = set()
+    used_y: set[int] = set()
+    out: list[tuple[int, int]] = []
+    for _, _, x, y in candidates:
+        if x not in used_x and y not in used_y:
+            used_x.add(x)
+            used_y.add(y)
+            out.append((x, y))
+    return out
+
+
+def _pair_by_distance(
+    ours: list[Any], theirs: list[Any]
+) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """DeepDiff's ignore_order pairing (deep distance) over two residues: (pairs, items of
+    ``ours`` it reports removed, items of ``theirs`` it reports added). Items it reports
+    nothing about it found equal to something (``1`` vs ``1.0``)."""
+    from deepdiff import DeepDiff
+
+    tree = DeepDiff(
+        ours,
+        theirs,
+        ignore_order=True,
+        view="tree",
+        cutoff_intersection_for_pairs=1.0,
+        log_frequency_in_sec=0,
+    )
+    paired: dict[int, int] = {}
+    taken: set[int] = set()
+    missing: set[int] = set()
+    extra: set[int] = set()
+    for report_type in tree:
+        for level in tree[report_type]:
+            ours_path = level.path(output_format="list")
+            theirs_path = level.path(output_format="list", use_t2=True)
+            if report_type == "iterable_item_removed" and len(ours_path) == 1:
+                missing.add(int(ours_path[0]))
+            elif report_type == "iterable_item_added" and len(theirs_path) == 1:
+                extra.add(int(theirs_path[0]))
+            elif ours_path and theirs_path:
+                x, y = int(ours_path[0]), int(theirs_path[0])
+                if x not in paired and y not in taken:
+                    paired[x] = y
+                    taken.add(y)
+    return sorted(paired.items()), sorted(missing - set(paired)), sorted(extra - taken)
 
 
 def _shared_id_key(ours: Sequence[Any], theirs: Sequence[Any]) -> str | None:
