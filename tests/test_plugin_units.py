@@ -240,7 +240,7 @@ def test_report_document_validates_against_schema(tmp_path: object) -> None:
     )
     record = divergence_record(_divergence(), redact=(), jit_url="", aot_url="", curl=_curl)
     totals.add_payload("t.py::test_a", {"compared": 1, "divergences": [record]})
-    document = build_report(totals, settings={"jit": "cmd:x"}, extra_sections={"tradeoffs": {}})
+    document = build_report(totals, settings={"jit": "cmd:x"}, extra_sections={"custom": {}})
     jsonschema.Draft202012Validator(load_schema()).validate(document)
     with pytest.raises(ValueError, match="already exists"):
         build_report(totals, extra_sections={"summary": {}})
