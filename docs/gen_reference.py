@@ -180,10 +180,13 @@ def _escape(text: str) -> str:
 
 
 _CODE_LIKE = re.compile(
-    r"'([^'\s]+)'"  # 'auto', '$.servedAt'
+    r"`([^`]+)`"  # already code
+    r"|'([^'\s]+)'"  # 'auto', '$.servedAt'
     r"|(--aot-parity[\w-]*)"  # other options
+    r"|(aot_parity_\w+(?: = \w+)?)"  # ini keys, with a value
+    r"|(?<=e\.g\. )([^\s;,()']+)"  # the example after "e.g."
     r"|((?:image|cmd):[^\s,;)]+|(?:https?|http\(s\))://[^\s,;)]+)"  # targets, URLs
-    r"|(\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]+=[A-Z]+\b)"  # ENV_NAMES, KEY=VALUE
+    r"|(\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[A-Z]+=[A-Z][A-Z:]*\b)"  # ENV_NAMES, KEY=VALUE
     r"|(?<![\w:/])(/[\w./{}-]+)"  # paths on the app
     r"|(\{port\})"
 )
@@ -197,7 +200,8 @@ def prose(text: str) -> str:
     for match in _CODE_LIKE.finditer(text):
         out.append(_SPECIAL.sub(r"\\\1", text[last : match.start()]))
         token = next(group for group in match.groups() if group is not None)
-        out.append(f"`{token}`")
+        trailing = "." if token.endswith(".") and len(token) > 1 else ""
+        out.append(f"`{token[: len(token) - len(trailing)]}`{trailing}")
         last = match.end()
     out.append(_SPECIAL.sub(r"\\\1", text[last:]))
     return "".join(out).strip()
@@ -228,7 +232,12 @@ def render(rows: list[Row]) -> str:
             "",
             prose(row.help),
         ]
-        if row.ini_help and row.ini_help.strip() != row.help.strip() and row.flag is not None:
+        if (
+            row.ini_help
+            and row.ini_help.strip() != row.help.strip()
+            and row.flag is not None
+            and not row.ini_help.startswith("Default for ")
+        ):
             out += ["", f"ini key: {prose(row.ini_help)}"]
     out.append(END)
     return "\n".join(out)
