@@ -17,12 +17,12 @@ heuristics, and every link carries the reasons it was made, so a person can judg
   (member, type or message), compared case-insensitively;
 - the AOT build's failure text (its log tail and a 5xx body) naming the warning's member,
   its type, its library, or a type the warning names too;
-- the request path naming a type the warning is about (``/leagues`` ↔ ``LeagueSummary``);
 - the category: a bypassed validator ↔ validator discovery warnings, lost mapping data ↔
   mapper warnings (more so those about reflection over properties/fields), serialization
   ↔ System.Text.Json warnings;
-- a warning in the app's own source code (it has a ``.cs`` file and line) weighs a little
-  more: it is usually what to fix first.
+- supporting only (never a link on their own): the request path naming a type the warning
+  is about, and the warning being in the app's own source code (a ``.cs`` file and line, not
+  a library's ``/_/`` path) — usually what to fix first.
 
 Nothing here imports anything heavy; it works on the JSON-able divergence records of
 :mod:`pytest_aotparity.report.json_report`.
@@ -491,11 +491,16 @@ class WarningLink:
     warning: PublishWarning
     score: int = 0
     reasons: list[str] = field(default_factory=list)
+    substantive: bool = False
+    """Whether a reason ties the warning to this divergence itself (a field, the failure
+    text, the category); the request path and the app's own code only support those."""
 
-    def add(self, score: int, reason: str) -> None:
+    def add(self, score: int, reason: str, *, supporting: bool = False) -> None:
         if reason not in self.reasons:
             self.reasons.append(reason)
             self.score += score
+        if not supporting:
+            self.substantive = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -583,11 +588,11 @@ class WarningLinker:
     def link(self, record: Mapping[str, Any]) -> LinkResult:
         links: dict[int, WarningLink] = {}
 
-        def hit(i: int, score: int, reason: str) -> None:
+        def hit(i: int, score: int, reason: str, *, supporting: bool = False) -> None:
             link = links.get(i)
             if link is None:
                 link = links[i] = WarningLink(index=i, warning=self._index[i].warning)
-            link.add(score, reason)
+            link.add(score, reason, supporting=supporting)
 
         category = str(record.get("category") or "")
         differences = record.get("differences") or ()
@@ -660,6 +665,7 @@ class WarningLinker:
                             2,
                             f"the request path {path} names '{word}', part of the type "
                             f"{simple_name}",
+                            supporting=True,
                         )
             # 4. the category
             about = " ".join(filter(None, [warning.type, warning.member, warning.message]))
@@ -694,10 +700,11 @@ class WarningLinker:
                     2,
                     f"the warning is in the app's own code ({warning.location}), usually "
                     "the first thing to fix",
+                    supporting=True,
                 )
 
         ranked = sorted(
-            links.values(),
+            (link for link in links.values() if link.substantive),
             key=lambda link: (-link.score, link.warning.code, link.warning.member or ""),
         )
         kept = ranked[: self.max_links]
