@@ -345,10 +345,17 @@ def json_path_problem(path: str) -> str | None:
 
 def validate_json_paths(paths: Sequence[str], where: str) -> tuple[str, ...]:
     """Check JSON paths given in ``where`` (an option name or a marker); UsageError if bad."""
+    from pytest_aotparity.diff.normalise import parse_path_pattern  # light: json/re only
+
     out: list[str] = []
     for raw in paths:
         path = raw.strip()
         problem = json_path_problem(path)
+        if problem is None:
+            try:
+                parse_path_pattern(path)
+            except ValueError as exc:
+                problem = str(exc)
         if problem is not None:
             raise pytest.UsageError(
                 f"{where}: {raw!r} is not a JSON path: {problem}.\n"

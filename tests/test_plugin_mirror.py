@@ -222,13 +222,13 @@ def test_marker_skip_ignore_and_ignore_order(
     result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines(
         [
+            "*1 test not mirrored (@pytest.mark.aot_parity(skip=True))*",
             "PASSED test_suite.py::test_not_mirrored",
             "PASSED test_suite.py::test_ignored_field",
             "PASSED test_suite.py::test_markers_combine",
             "PASSED test_suite.py::test_order_ignored",
             "FAILED test_suite.py::test_order_compared - ParityFailure: GET /players: *",
             "FAILED test_suite.py::test_still_compared - ParityFailure: GET /players/{id}: *",
-            "*1 test not mirrored (@pytest.mark.aot_parity(skip=True))*",
         ],
         consecutive=False,
     )

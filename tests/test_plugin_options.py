@@ -426,6 +426,7 @@ def test_collect_only_starts_nothing(pytester: pytest.Pytester) -> None:
         "--aot-parity",
         "--aot-parity-jit=cmd:false {port}",
         "--aot-parity-aot=cmd:false {port}",
+        "--aot-parity-no-generate",
     )
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*test_x*"])

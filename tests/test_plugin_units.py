@@ -274,3 +274,22 @@ def test_importing_the_plugin_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_record_redacts_query_and_json_body_fields_too() -> None:
+    divergence = _divergence()
+    body = json.dumps({"user": "x", "api_key": "k3y", "nested": [{"Authorization": "t0k"}]})
+    divergence.exchange.request = RecordedRequest(
+        "POST",
+        "/login?api_key=k3y&page=2",
+        headers=(("content-type", "application/json"), ("X-Api-Key", "k3y")),
+        body=body.encode(),
+    )
+    record = divergence_record(
+        divergence, redact={"authorization", "x-api-key", "api-key"}, jit_url="", aot_url=""
+    )
+    text = json.dumps(record)
+    assert "k3y" not in text
+    assert "t0k" not in text
+    assert record["request"]["path"] == "/login?api_key=***&page=2"
+    assert json.loads(record["request"]["body"])["user"] == "x"

@@ -619,7 +619,11 @@ class ParityRun:
             outside = self._finish_outside()
             exited = self._exited()
             # aot-parity verdict: memory after the run, before the builds stop
-            self.gate.end_of_run(self.targets, self.totals.targets, self.worker_id)
+            self.gate.end_of_run(
+                {str(build): target for build, target in self.targets.items()},
+                self.totals.targets,
+                self.worker_id,
+            )
             if self.role == "worker":
                 workeroutput: dict[str, Any] = self.config.workeroutput  # type: ignore[attr-defined]
                 workeroutput["aot_parity"] = {

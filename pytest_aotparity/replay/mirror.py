@@ -42,6 +42,7 @@ _HOP_BY_HOP = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
 )
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+_DEFAULT_TIMEOUT_EXT = DEFAULT_TIMEOUT.as_dict()
 
 
 class DirectTransport(httpx.HTTPTransport):
@@ -150,7 +151,7 @@ class Mirror:
         self._active = active
         self._nodeid = nodeid
         self._learn_ids = learn_ids
-        self._clients: dict[BuildName, httpx.Client] = {}
+        self._transports: dict[BuildName, DirectTransport] = {}
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._installed = False
@@ -198,10 +199,10 @@ class Mirror:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
+        transports, self._transports = self._transports, {}
+        for transport in transports.values():
             with contextlib.suppress(Exception):
-                client.close()
+                transport.close()
 
     @property
     def installed(self) -> bool:
@@ -245,29 +246,34 @@ class Mirror:
                 pool = self._pool
         return pool
 
-    def _client(self, peer: Peer) -> httpx.Client:
-        client = self._clients.get(peer.build)
-        if client is None:
+    def _transport(self, peer: Peer) -> DirectTransport:
+        """One keep-alive connection pool per build. Requests go straight to the transport:
+        no client-level work (redirects, cookies, auth) that a mirrored request must not get
+        anyway, and less time holding the GIL next to the JIT request."""
+        transport = self._transports.get(peer.build)
+        if transport is None:
             with self._lock:
-                client = self._clients.get(peer.build)
-                if client is None:
-                    client = direct_client(peer.base_url, follow_redirects=False)
-                    self._clients[peer.build] = client
-        return client
+                transport = self._transports.get(peer.build)
+                if transport is None:
+                    transport = DirectTransport(
+                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16)
+                    )
+                    self._transports[peer.build] = transport
+        return transport
 
     def _send_peer(self, peer: Peer, request: RecordedRequest, timeout: Any) -> RecordedResponse:
-        client = self._client(peer)
+        transport = self._transport(peer)
         headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
         outgoing = httpx.Request(
             request.method,
             peer.base_url + request.path,
             headers=headers,
             content=request.body,
-            extensions={"timeout": timeout} if timeout is not None else {},
+            extensions={"timeout": timeout if timeout is not None else _DEFAULT_TIMEOUT_EXT},
         )
         started = time.perf_counter()
         try:
-            response = client.send(outgoing, stream=True)
+            response = transport.handle_request(outgoing)
             try:
                 body = b"" if _is_event_stream(response.headers) else response.read()
             finally:

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import tempfile
+import urllib.parse
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -58,11 +59,59 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _folded(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
 def redact_headers(
     headers: tuple[tuple[str, str], ...], redact: Collection[str]
 ) -> list[list[str]]:
-    names = {name.lower() for name in redact}
-    return [[k, REDACTED if k.lower() in names else v] for k, v in headers]
+    names = {_folded(name) for name in redact}
+    return [[k, REDACTED if _folded(k) in names else v] for k, v in headers]
+
+
+def redact_path(path: str, redact: Collection[str]) -> str:
+    """Query parameters named like a redacted header (``api_key`` for ``api-key``) show
+    ``***``."""
+    base, sep, query = path.partition("?")
+    if not sep:
+        return path
+    names = {_folded(name) for name in redact}
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    if not any(_folded(k) in names for k, _ in pairs):
+        return path
+    redacted = [(k, REDACTED if _folded(k) in names else v) for k, v in pairs]
+    return base + "?" + urllib.parse.urlencode(redacted, safe="*")
+
+
+def _redact_json(value: Any, names: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if _folded(str(k)) in names else _redact_json(v, names)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact_json(v, names) for v in value]
+    return value
+
+
+def redact_body(request: RecordedRequest, redact: Collection[str]) -> bytes:
+    """A JSON body with fields named like a redacted header replaced by ``***``."""
+    body = request.body
+    names = frozenset(_folded(name) for name in redact)
+    if not body or not names:
+        return body
+    ctype = (request.header("content-type") or "").split(";")[0].strip().lower()
+    if not (ctype == "application/json" or ctype.endswith("+json")):
+        return body
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body
+    redacted = _redact_json(data, names)
+    if redacted == data:
+        return body
+    return json.dumps(redacted, ensure_ascii=False).encode()
 
 
 def body_record(body: bytes) -> dict[str, Any]:
@@ -83,11 +132,13 @@ def body_record(body: bytes) -> dict[str, Any]:
 
 
 def request_record(request: RecordedRequest, redact: Collection[str]) -> dict[str, Any]:
+    """The request with secrets hidden: headers, query parameters and JSON body fields
+    named in ``redact`` show ``***``."""
     return {
         "method": request.method,
-        "path": request.path,
+        "path": redact_path(request.path, redact),
         "headers": redact_headers(request.headers, redact),
-        **body_record(request.body),
+        **body_record(redact_body(request, redact)),
     }
 
 
@@ -119,7 +170,7 @@ def divergence_record(
         "nodeid": exchange.nodeid,
         "origin": exchange.origin,
         "method": request.method,
-        "path": request.path,
+        "path": redact_path(request.path, redact),
         "path_template": template,
         "request": request_record(request, redact),
         "aot_request": (
