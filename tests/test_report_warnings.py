@@ -359,3 +359,13 @@ def test_publish_warning_to_dict_round_trips_through_json() -> None:
     assert data["library"] == "A"
     text = json.dumps({"warnings": [data]})
     assert parse_warnings_text(text).warnings == [warning]
+
+
+def test_docker_build_output_is_read_too() -> None:
+    """``docker build --progress=plain`` prefixes every line with its step and time."""
+    wrapped = "\n".join(f"#14 {12.5 + i:.3f} {line}" for i, line in enumerate(LOG.splitlines()))
+    stamped = "\n".join(f"2026-01-02T03:04:05.1234567Z {line}" for line in LOG.splitlines())
+    plain = parse_publish_log(LOG)
+    assert parse_publish_log(wrapped) == plain
+    assert parse_publish_log(stamped) == plain
+    assert parse_publish_log(wrapped)[0].file == "/src/Players.Api/Domain/Enumeration.cs"

@@ -5,8 +5,9 @@
 - a JSON file ``{"count", "by_code", "warnings": [{code, kind, member, type, message,
   assembly, file, line}]}`` (what ``sample_app/tools/aot_warnings.py`` writes), or a bare
   list of such records, or
-- the raw output of ``dotnet publish -p:PublishAot=true`` (console or ``-fl`` file log):
-  the trim (IL2xxx) and AOT (IL3xxx) warnings are read from it.
+- the raw output of ``dotnet publish -p:PublishAot=true`` (console or ``-fl`` file log, also
+  inside ``docker build --progress=plain`` output): the trim (IL2xxx) and AOT (IL3xxx)
+  warnings are read from it.
 
 The format is detected from the content (JSON starts with ``{`` or ``[``).
 
@@ -185,6 +186,9 @@ _LOG_LINE = re.compile(
     r"^(?:\d+>)?(?P<origin>.*?)\s*:\s*(?:(?:Trim|AOT) analysis )?warning\s+"
     r"(?P<code>IL[23]\d{3})\s*:\s*(?P<rest>.*?)\s*(?:\[[^\[\]]+\])?\s*$"
 )
+_LINE_PREFIX = re.compile(r"^(?:#\d+\s+\d+(?:\.\d+)?\s+|\d{4}-\d\d-\d\dT[\d:.]+Z\s+)")
+"""What wraps a publish log line in other logs: BuildKit's plain progress (``#12 23.45 ``,
+``docker build --progress=plain``) and CI log timestamps."""
 _ORIGIN = re.compile(r"^(?P<file>.*?)(?:\((?P<line>\d+)(?:,\d+)*\))?$")
 _ASSEMBLY_IN_MESSAGE = re.compile(r"Assembly '(?P<name>[^']+)' produced")
 _QUOTED = re.compile(r"'([^'\s]+)'")
@@ -257,7 +261,7 @@ def parse_publish_log(text: str) -> list[PublishWarning]:
     seen: set[tuple[str, str | None, str]] = set()
     out: list[PublishWarning] = []
     for raw in text.splitlines():
-        match = _LOG_LINE.match(raw.strip())
+        match = _LOG_LINE.match(_LINE_PREFIX.sub("", raw.strip()))
         if match is None:
             continue
         code, rest = match["code"], match["rest"]
