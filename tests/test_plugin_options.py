@@ -430,3 +430,44 @@ def test_collect_only_starts_nothing(pytester: pytest.Pytester) -> None:
     )
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*test_x*"])
+
+
+def test_off_the_same_suite_passes_identically_and_nothing_starts(
+    pytester: pytest.Pytester, ok_server: str
+) -> None:
+    marker = pytester.path / "a-target-started"
+    # Targets that would leave a file behind if anything started them.
+    starts = f"cmd:touch {marker} && sleep 30 {{port}}"
+    pytester.makeini(
+        f"""
+        [pytest]
+        aot_parity_jit = {starts}
+        aot_parity_aot = {starts}
+        """
+    )
+    pytester.makepyfile(
+        f"""
+        import httpx
+
+
+        def test_untouched_transport():
+            assert httpx.HTTPTransport.handle_request.__module__ == "httpx._transports.default"
+            assert httpx.AsyncHTTPTransport.handle_async_request.__module__ == (
+                "httpx._transports.default"
+            )
+
+
+        def test_requests_as_usual():
+            assert httpx.get("{ok_server}/players").json() == {{"ok": True}}
+
+
+        def test_fails_as_usual():
+            assert httpx.get("{ok_server}/x").status_code == 404
+        """
+    )
+    off = pytester.runpytest("-p", "no:aotparity")  # (warns: unknown ini keys)
+    default = pytester.runpytest()
+    off.assert_outcomes(passed=2, failed=1, warnings=2)
+    default.assert_outcomes(passed=2, failed=1)
+    assert "aot-parity" not in default.stdout.str()
+    assert not marker.exists()
