@@ -686,3 +686,31 @@ def test_ignore_order_pairs_objects_by_their_equal_fields() -> None:
         ("$[2]", DiffKind.EXTRA),
     ]
     assert [d.aot for d in comparison.differences[:2]] == ["x", "s"]
+
+
+def test_residues_too_large_for_distances_are_paired_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import deepdiff
+
+    def boom(*_: object, **__: object) -> None:
+        raise AssertionError("DeepDiff on a residue over the limit")
+
+    monkeypatch.setattr(compare_module, "DISTANCE_LIMIT", 1)
+    monkeypatch.setattr(deepdiff, "DeepDiff", boom)
+    rules = CompareRules(ignore_order=True)
+    # PascalCase keys: no field is equal, so only order can pair the items.
+    jit = [{"name": "a", "team": "x"}, {"name": "b", "team": "y"}, {"name": "c", "team": "z"}]
+    aot = [{"Name": "a", "Team": "x"}, {"Name": "b", "Team": "y"}]
+    comparison = run(jit, aot, rules)
+    assert found(comparison) == [
+        ("$[0].name", DiffKind.MISSING),
+        ("$[0].team", DiffKind.MISSING),
+        ("$[0].Name", DiffKind.EXTRA),
+        ("$[0].Team", DiffKind.EXTRA),
+        ("$[1].name", DiffKind.MISSING),
+        ("$[1].team", DiffKind.MISSING),
+        ("$[1].Name", DiffKind.EXTRA),
+        ("$[1].Team", DiffKind.EXTRA),
+        ("$[2]", DiffKind.MISSING),
+    ]

@@ -44,8 +44,9 @@ subtrees that differ, so cost follows the size of the differences, not of the bo
 - with ``ignore_order``, every array is a multiset: items equal modulo ignore rules and id
   mapping cancel out, and the rest are paired by similarity — DeepDiff's ``ignore_order``
   pairing (deep distance) decides which JIT item became which AOT item, then each pair is
-  compared like any other value. Residues too large for pairwise distances are paired by an
-  id-like key, then in order.
+  compared like any other value. Before DeepDiff, items are paired by an id-like key and
+  then by their equal fields (objects with at least half of their fields equal), which is
+  cheaper and survives nulls; residues too large for pairwise work are paired in order.
 
 Paths follow the JIT side (the AOT index for an extra array item). Ignore rules prune
 whole subtrees while walking (and before pairing or ordering items), so an ignored field
@@ -96,6 +97,7 @@ from typing import Any, Final
 
 from pytest_aotparity.diff.model import Category, Difference, DiffKind, Divergence
 from pytest_aotparity.diff.normalise import (
+    Body,
     Path,
     PathMatcher,
     PathSegment,
@@ -120,7 +122,9 @@ MAX_DIFFERENCES: Final = 1000
 MAX_WALKED: Final = 100_000
 """The walker stops after this many raw differences (a pathological pair of bodies)."""
 PAIRWISE_LIMIT: Final = 40_000
-"""Largest (JIT items x AOT items) residue paired by DeepDiff's deep distances."""
+"""Largest (JIT items x AOT items) residue paired by equal fields (about 0.3 s at most)."""
+DISTANCE_LIMIT: Final = 400
+"""Largest residue left to DeepDiff's deep distances (about 1 ms per pair)."""
 ORDER_VALUES_LIMIT: Final = 20
 """Arrays up to this length are shown whole in an ``order`` difference."""
 
@@ -232,7 +236,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _compare(exchange: Exchange, rules: CompareRules, id_map: Mapping[str, str]) -> Comparison:
-    found = _compare_pair(exchange.jit, exchange.aot, rules, id_map)
+    decoded: dict[int, Body] = {}  # the JIT body is decoded once for aot and noise
+    found = _compare_pair(exchange.jit, exchange.aot, rules, id_map, decoded)
     if not found:
         return Comparison(differences=[])
     cancelled: list[Difference] = []
@@ -246,7 +251,7 @@ def _compare(exchange: Exchange, rules: CompareRules, id_map: Mapping[str, str])
     ):
         noisy = {
             (d.generic_path, d.kind)
-            for d in _compare_pair(exchange.jit, noise, rules, {})
+            for d in _compare_pair(exchange.jit, noise, rules, {}, decoded)
             if d.kind not in _NOT_NOISE
         }
         kept: list[Difference] = []
@@ -288,6 +293,7 @@ def _compare_pair(
     other: RecordedResponse,
     rules: CompareRules,
     id_map: Mapping[str, str],
+    decoded: dict[int, Body],
 ) -> list[Difference]:
     jit_ok, other_ok = _answered(jit), _answered(other)
     if not jit_ok or not other_ok:
@@ -318,7 +324,7 @@ def _compare_pair(
     root = matcher.initial
     if root and matcher.accepts(root):
         return out
-    jit_body, other_body = decode_body(jit), decode_body(other)
+    jit_body, other_body = _decode(jit, decoded), _decode(other, decoded)
     if jit_body.kind == "json" and other_body.kind == "json":
         out.extend(_diff_json(jit_body.value, other_body.value, rules, id_map))
     elif jit_body.kind == "text" and other_body.kind == "text":
@@ -328,6 +334,13 @@ def _compare_pair(
     elif jit_body.kind != other_body.kind or jit_body.kind == "binary":
         out.append(Difference("$", DiffKind.BODY, jit_body.describe(), other_body.describe()))
     return out
+
+
+def _decode(response: RecordedResponse, decoded: dict[int, Body]) -> Body:
+    body = decoded.get(id(response))
+    if body is None:
+        body = decoded[id(response)] = decode_body(response)
+    return body
 
 
 def _strictly_equal(a: Any, b: Any) -> bool:
@@ -349,9 +362,9 @@ def _strictly_equal(a: Any, b: Any) -> bool:
 def _diff_json(
     jit: Any, other: Any, rules: CompareRules, id_map: Mapping[str, str]
 ) -> list[Difference]:
-    if fingerprint(jit) == fingerprint(other) or (
-        jit == other and sorted_fingerprint(jit) == sorted_fingerprint(other)
-    ):
+    # == stops at the first difference, so it is cheap when the values differ; when they
+    # are equal, sorted fingerprints confirm it with JSON types (== says True == 1).
+    if jit == other and sorted_fingerprint(jit) == sorted_fingerprint(other):
         return []
     walker = _Walker(rules.matcher, id_map, rules.ignore_order)
     with contextlib.suppress(_Enough):
@@ -583,7 +596,7 @@ class _Walker:
            map);
         2. by fields: objects with at least half of their fields equal, best first;
         3. by deep distance: DeepDiff's ignore_order pairing for the rest;
-        4. residues too large for pairwise work: in order, the surplus unpaired.
+        4. residues too large for the step they reach: in order, the surplus unpaired.
         """
         if not left or not right:
             return [], left, right
@@ -606,6 +619,14 @@ class _Walker:
         rest_y = [y for y in range(len(right)) if y not in paired_y]
         if not rest_x or not rest_y:
             return sorted(pairs), [left[x] for x in rest_x], [right[y] for y in rest_y]
+        if len(rest_x) * len(rest_y) > DISTANCE_LIMIT:
+            count = min(len(rest_x), len(rest_y))
+            pairs.extend((left[x], right[y]) for x, y in zip(rest_x, rest_y, strict=False))
+            return (
+                sorted(pairs),
+                [left[x] for x in rest_x[count:]],
+                [right[y] for y in rest_y[count:]],
+            )
         try:
             near, missing, extra = _pair_by_distance(
                 [ours[x] for x in rest_x], [theirs[y] for y in rest_y]

@@ -44,8 +44,15 @@ class Category(StrEnum):
 @dataclass(frozen=True)
 class Difference:
     """One differing field. ``path`` is JSONPath-like: ``$.items[3].fullName``,
-    ``status`` for the status line, ``header:content-type`` for a header, ``$`` for a
-    whole non-JSON body."""
+    ``status`` for the status line (and a connection error), ``header:content-type`` for a
+    header, ``$`` for a whole non-JSON body.
+
+    ``jit`` and ``aot`` are the two values (parsed JSON values, header text, statuses). The
+    side that has no such field or header holds None: the kind tells an absent side
+    (``missing field``: ``aot``; ``extra field``: ``jit``; ``header``: either) from a JSON
+    null. A ``connection error`` holds the error text on the side that got no answer. A
+    binary ``body`` holds ``{"length": N, "sha256": "…"}`` per side; an ``order`` difference
+    holds both arrays when short, else the first items out of place."""
 
     path: str
     kind: DiffKind
