@@ -183,3 +183,7 @@ def test_connection_error_outranks_everything() -> None:
         Difference("$.a", DiffKind.TYPE, 1, "1"),
     ]
     assert categorize(differences, exchange) is Category.AOT_FAILURE
+
+
+def test_a_null_array_item_missing_is_behaviour() -> None:
+    assert body_category([1, None], [1]) is Category.BEHAVIOUR_DIFFERS

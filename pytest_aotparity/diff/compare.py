@@ -428,7 +428,7 @@ class _Walker:
             if a != b and not self.mapped(a, b, path):
                 self.add(path, DiffKind.VALUE, a, b)
             return
-        if type(a) is not type(b) or a_number != b_number:
+        if type(a) is not type(b):
             self.add(path, DiffKind.TYPE, a, b)
             return
         if a != b and not self.mapped(a, b, path):
@@ -792,8 +792,12 @@ def categorize(differences: Sequence[Difference], exchange: Exchange) -> Categor
         if (
             d.kind is DiffKind.TYPE
             or (d.kind is DiffKind.VALUE and same_representation(d.jit, d.aot))
-            or (d.kind is DiffKind.MISSING and d.jit is None)
-            or (d.kind is DiffKind.EXTRA and d.aot is None)
+            or (
+                d.kind in (DiffKind.MISSING, DiffKind.EXTRA)
+                and d.jit is None
+                and d.aot is None
+                and not _ARRAY_ITEM.search(d.path)
+            )
         ):
             return Category.SERIALIZATION_DIFFERS
     return Category.BEHAVIOUR_DIFFERS
