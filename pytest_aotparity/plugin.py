@@ -24,6 +24,7 @@ from pytest_aotparity.fixtures import (
     jit_client,
     parity_client,
 )
+from pytest_aotparity.generate.options import add_generate_options
 from pytest_aotparity.report.verdict import add_verdict_options
 
 if TYPE_CHECKING:
@@ -47,6 +48,15 @@ __all__ = [
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
     add_verdict_options(parser)  # aot-parity verdict: --aot-parity-html/-warnings/-baseline
+    # -- generated tests (pytest_aotparity.generate): their options and hook ---------------
+    add_generate_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_aotparity.generate import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+    # -- end of generated tests -------------------------------------------------------------
 
 
 def _help_or_version(config: pytest.Config) -> bool:
@@ -72,6 +82,12 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     settings = read_settings(config)
     config.stash[SETTINGS_KEY] = settings
+    # -- generated tests (pytest_aotparity.generate): settings checked, plugin registered --
+    if settings.enabled:
+        from pytest_aotparity.generate.hooks import configure as configure_generation
+
+        configure_generation(config, settings)
+    # -- end of generated tests -------------------------------------------------------------
     if not settings.enabled or _runs_no_tests(config):
         return
     from pytest_aotparity.replay.controller import ParityRun

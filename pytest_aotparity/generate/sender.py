@@ -1,0 +1,161 @@
+"""Sending one generated request to every build at once, in id lockstep.
+
+The JIT build gets the request as generated; the AOT build (and the noise instance) get it
+with JIT ids rewritten to their own through the run's :class:`~pytest_aotparity.replay.idmap.IdMap`
+— the same maps the mirrored suite uses, so ids learned by either are known to both. A
+create (POST, 201 or a ``Location``) teaches the maps the ids it produced. The builds are
+asked concurrently, so a pair costs about as long as the slower build takes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
+from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
+from pytest_aotparity.replay.mirror import describe_error, direct_client
+
+LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
+Origin = Literal["suite", "generated", "stateful"]
+
+_HOP_BY_HOP = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
+)
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class Build:
+    """One build requests go to: its name, base URL and (for aot/noise) its id map."""
+
+    name: BuildName
+    base_url: str
+    ids: IdMap | None = None
+
+
+class PairSender:
+    """Sends a :class:`RecordedRequest` to the JIT build and the others; thread-safe."""
+
+    def __init__(
+        self,
+        jit: Build,
+        others: list[Build],
+        *,
+        learn_ids: LearnIds | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.jit = jit
+        self.others = others
+        self._learn_ids = learn_ids
+        self._timeout = timeout
+        self._clients: dict[BuildName, httpx.Client] = {}
+        self._lock = threading.Lock()
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(2, len(others) + 1), thread_name_prefix="aotparity-generate"
+        )
+        self.sent = 0
+
+    def build(self, name: str) -> Build | None:
+        """The build called ``name`` (jit, aot or noise), if it is running."""
+        for build in (self.jit, *self.others):
+            if build.name == name:
+                return build
+        return None
+
+    def _client(self, build: Build) -> httpx.Client:
+        client = self._clients.get(build.name)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(build.name)
+                if client is None:
+                    client = direct_client(
+                        build.base_url, follow_redirects=False, timeout=self._timeout
+                    )
+                    self._clients[build.name] = client
+        return client
+
+    def send_one(self, build: Build, request: RecordedRequest) -> RecordedResponse:
+        """``request`` to one build, as is (no id rewriting)."""
+        headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
+        started = time.perf_counter()
+        try:
+            response = self._client(build).request(
+                request.method, request.path, headers=headers, content=request.body or None
+            )
+        except httpx.HTTPError as exc:
+            return RecordedResponse(
+                build=build.name,
+                status=None,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                error=describe_error(exc),
+            )
+        return RecordedResponse(
+            build=build.name,
+            status=response.status_code,
+            headers=tuple(response.headers.multi_items()),
+            body=response.content,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def send(self, request: RecordedRequest, origin: Origin = "generated") -> Exchange:
+        """Send to every build at once; learn created ids; the exchange of all answers."""
+        self.sent += 1
+        peers = []
+        for build in self.others:
+            peer_request = build.ids.rewrite(request) if build.ids is not None else request
+            future = self._pool.submit(self.send_one, build, peer_request)
+            peers.append((build, peer_request, future))
+        jit = self.send_one(self.jit, request)
+        answers: dict[BuildName, RecordedResponse] = {}
+        aot_request: RecordedRequest | None = None
+        for build, peer_request, future in peers:
+            answer = future.result()
+            answers[build.name] = answer
+            if build.name == "aot" and peer_request is not request:
+                aot_request = peer_request
+            self._learn(build, request, jit, answer)
+        return Exchange(
+            request=request,
+            jit=jit,
+            aot=answers["aot"],
+            noise=answers.get("noise"),
+            aot_request=aot_request,
+            origin=origin,
+        )
+
+    def _learn(
+        self,
+        build: Build,
+        request: RecordedRequest,
+        jit: RecordedResponse,
+        answer: RecordedResponse,
+    ) -> None:
+        if build.ids is None or jit.status is None or answer.status is None:
+            return
+        if not is_create(request, jit):
+            return
+        pairs = dict(location_ids(jit.header("location"), answer.header("location")))
+        if self._learn_ids is not None and jit.body and answer.body:
+            with contextlib.suppress(Exception):
+                pairs.update(self._learn_ids(jit.body, answer.body))
+        if pairs:
+            build.ids.learn(pairs)
+
+    def get_jit(self, path: str) -> RecordedResponse:
+        """A plain GET on the JIT build (harvesting values, reading the document)."""
+        return self.send_one(self.jit, RecordedRequest(method="GET", path=path))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            with contextlib.suppress(Exception):
+                client.close()

@@ -1,0 +1,699 @@
+"""The generation side of one run: the document, the plans, the sender, the seed, and
+running each kind of generated test.
+
+One :class:`GenerationContext` per pytest session (it lives on the
+:class:`~pytest_aotparity.generate.hooks.GenerationPlugin`). It talks to the builds the
+:class:`~pytest_aotparity.replay.controller.ParityRun` started, shares its id maps, judges
+pairs with its rules, and hands what it found to the run's per-test state so that the
+failure, the terminal summary and the JSON report treat generated divergences exactly like
+mirrored ones (:mod:`pytest_aotparity.generate.integration`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import re
+import urllib.parse
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_aotparity.config import Settings
+from pytest_aotparity.diff.model import Category, Difference, DiffKind, Divergence
+from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
+from pytest_aotparity.generate.document import (
+    DocumentError,
+    diff_documents,
+    document_category,
+    operation_changes,
+    parse_document,
+)
+from pytest_aotparity.generate.options import DEFAULT_OPENAPI_LOCATIONS, GenerateSettings
+from pytest_aotparity.generate.plan import (
+    OperationPlan,
+    Resource,
+    operation_plans,
+    resources,
+    template_pattern,
+)
+from pytest_aotparity.generate.runner import (
+    Found,
+    GeneratedDivergence,
+    GenerateLog,
+    Observations,
+    body_text,
+    collect_failures,
+    divergence_error,
+    finish,
+    hypothesis_settings,
+    run_property,
+    shortest_sequences,
+)
+from pytest_aotparity.generate.values import harvest_field, scalar_values, select
+
+if TYPE_CHECKING:
+    from pytest_aotparity.generate.sender import PairSender
+    from pytest_aotparity.replay.controller import ParityRun
+    from pytest_aotparity.targets.base import Target
+
+DOCUMENT_ITEM = "openapi-document"
+STATEFUL_ITEM = "stateful"
+
+
+@dataclass
+class Harvest:
+    """Real values of one path parameter, and where they came from."""
+
+    param: str
+    source: str
+    values: tuple[str | int, ...] = ()
+    problem: str | None = None
+
+    def describe(self) -> str:
+        if self.problem:
+            return f"{{{self.param}}}: no real values ({self.problem})"
+        shown = ", ".join(str(v) for v in self.values[:5])
+        more = f", … ({len(self.values)} in all)" if len(self.values) > 5 else ""
+        return f"{{{self.param}}}: real values from {self.source}: {shown}{more}"
+
+
+@dataclass
+class ItemResult:
+    """What one generated test found, and what it sent."""
+
+    found: list[Found] = field(default_factory=list)
+    observations: Observations = field(default_factory=Observations)
+    harvests: list[Harvest] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    suppressed: int = 0
+    """Stateful: divergences not reported because a single request already showed them."""
+    sequences: int = 0
+    boundary: int = 0
+    """Boundary (coverage) cases sent before hypothesis started."""
+    undone: int = 0
+    """Creates only some builds accepted, deleted again to keep the data in step."""
+
+
+def _cancelled(value: object) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Collection):
+        return len(value)
+    return 0
+
+
+def divergence_key(divergence: Divergence) -> tuple[tuple[str, str], frozenset[str]]:
+    """``((METHOD, template), generic paths)``: what kind of divergence this is."""
+    from pytest_aotparity.report.summary import infer_template
+
+    request = divergence.exchange.request
+    template = request.path_template or infer_template(request.path)
+    return (request.method, template), frozenset(d.generic_path for d in divergence.differences)
+
+
+class GenerationContext:
+    """See the module docstring."""
+
+    def __init__(self, config: pytest.Config, core: Settings, settings: GenerateSettings) -> None:
+        self.config = config
+        self.core = core
+        self.settings = settings
+        self.document: dict[str, Any] | None = None
+        self.location: str | None = None
+        """The document's path on the app (None when it came from a file only)."""
+        self.source = ""
+        self.problem: str | None = None
+        """Why there are no generated tests, for the terminal."""
+        self.plans: list[OperationPlan] = []
+        self.resources: list[Resource] = []
+        self._schema: Any = None
+        self._sender: PairSender | None = None
+        self._own_targets: dict[BuildName, Target] = {}
+        self._log: GenerateLog | None = None
+        self._session_seed = random.SystemRandom().getrandbits(32)
+        self.known: dict[tuple[str, str], set[str]] = {}
+        self.pairs_sent = 0
+        self._deletes: list[re.Pattern[str]] | None = None
+
+    # -- the run and its builds -----------------------------------------------------------
+
+    def parity_run(self) -> ParityRun | None:
+        from pytest_aotparity.plugin import RUN_KEY
+
+        return self.config.stash.get(RUN_KEY, None)
+
+    def targets(self) -> Mapping[BuildName, Target]:
+        run = self.parity_run()
+        if run is not None and run.targets:
+            return dict(run.targets)
+        return dict(self._own_targets)
+
+    def sender(self) -> PairSender:
+        if self._sender is None:
+            from pytest_aotparity.generate.sender import Build, PairSender
+            from pytest_aotparity.replay.idmap import IdMap
+
+            targets = self.targets()
+            if "jit" not in targets:
+                raise RuntimeError("aot-parity: the jit build is not running")
+            run = self.parity_run()
+            aot_ids = run.aot_ids if run is not None else IdMap("aot")
+            noise_ids = run.noise_ids if run is not None else IdMap("noise")
+            others = []
+            if "aot" in targets:
+                others.append(Build("aot", targets["aot"].base_url, aot_ids))
+            if "noise" in targets:
+                others.append(Build("noise", targets["noise"].base_url, noise_ids))
+
+            def learn(jit_body: bytes, other_body: bytes) -> Mapping[str, str]:
+                from pytest_aotparity.diff.compare import learn_ids
+
+                learned: Mapping[str, str] = learn_ids(jit_body, other_body)
+                return learned
+
+            self._sender = PairSender(
+                Build("jit", targets["jit"].base_url), others, learn_ids=learn
+            )
+        return self._sender
+
+    def judge(self) -> Callable[[Exchange], tuple[Divergence | None, int]]:
+        """The engine and rules of the mirrored suite, as a function of one exchange."""
+        from pytest_aotparity.diff.compare import CompareRules, compare
+
+        run = self.parity_run()
+        rules: CompareRules = (
+            run.base_rules
+            if run is not None
+            else CompareRules(
+                headers=self.core.headers,
+                ignore_paths=self.core.ignore_paths,
+                ignore_headers=self.core.ignore_headers,
+                ignore_order=self.core.ignore_order,
+            )
+        )
+        headers = rules.compared_headers
+
+        def judge(exchange: Exchange) -> tuple[Divergence | None, int]:
+            jit, aot = exchange.jit, exchange.aot
+            if (
+                jit.status is not None
+                and jit.status == aot.status
+                and jit.body == aot.body
+                and all(jit.header(h) == aot.header(h) for h in headers)
+            ):
+                return None, 0
+            id_map = dict(run.aot_ids.mapping) if run is not None else {}
+            comparison = compare(exchange, rules, id_map=id_map)
+            noise = _cancelled(comparison.cancelled)
+            if comparison.diverged:
+                return comparison.divergence(exchange), noise
+            return None, noise
+
+        return judge
+
+    @property
+    def seed(self) -> int:
+        """The hypothesis seed of every generated test: ``--hypothesis-seed`` if given, else
+        one drawn for this session (printed, so a run can be repeated)."""
+        from hypothesis import core
+
+        forced = core.global_force_seed
+        if forced is not None:
+            try:
+                return int(forced)
+            except (TypeError, ValueError):
+                return hash(forced) & 0xFFFFFFFF
+        return self._session_seed
+
+    def _seed_to_apply(self) -> int | None:
+        """None when hypothesis already forces the seed (``--hypothesis-seed``)."""
+        from hypothesis import core
+
+        return None if core.global_force_seed is not None else self._session_seed
+
+    # -- the document ---------------------------------------------------------------------
+
+    def _fetch(self, path: str) -> tuple[RecordedResponse, dict[str, Any] | None, str | None]:
+        response = self.sender().get_jit(path)
+        if response.status is None:
+            return response, None, response.error or "no answer"
+        if not 200 <= response.status < 300:
+            return response, None, f"{response.status}"
+        try:
+            return response, parse_document(response.body, response.content_type), None
+        except DocumentError as exc:
+            return response, None, str(exc)
+
+    def load(self, *, fetch: bool = True) -> None:
+        """Read the document (file, or the JIT build) and plan the generated tests.
+
+        With a file, the builds are still asked for their document (for the comparison of
+        the two) when ``fetch`` is true; ``--collect-only`` with a file starts no build."""
+        settings = self.settings
+        document: dict[str, Any] | None = None
+        if settings.openapi_file is not None:
+            try:
+                data = settings.openapi_file.read_bytes()
+                document = parse_document(data, "")
+            except (OSError, DocumentError) as exc:
+                raise pytest.UsageError(
+                    f"--aot-parity-openapi (ini aot_parity_openapi) = "
+                    f"{str(settings.openapi_file)!r}: cannot read the OpenAPI document: {exc}.\n"
+                    "Give a JSON or YAML OpenAPI document, or the path the app serves it at."
+                ) from None
+            self.source = str(settings.openapi_file)
+        tried: list[str] = []
+        locations = settings.locations() or DEFAULT_OPENAPI_LOCATIONS
+        if not fetch:
+            locations = ()
+        for location in locations:
+            _, fetched, problem = self._fetch(location)
+            if fetched is not None:
+                self.location = location
+                if document is None:
+                    document = fetched
+                    self.source = f"{location} on the jit build"
+                break
+            tried.append(f"{location} ({problem})")
+        if document is None:
+            message = (
+                "no OpenAPI document on the jit build at " + ", ".join(tried)
+                if tried
+                else "no OpenAPI document"
+            )
+            if settings.openapi is not None:
+                raise pytest.UsageError(
+                    f"--aot-parity-openapi (ini aot_parity_openapi) = {settings.openapi!r}: "
+                    f"{message}.\nGive the path the app serves its OpenAPI document at (e.g. "
+                    "/openapi/v1.json), a local file, or turn generated tests off with "
+                    "--aot-parity-no-generate."
+                )
+            self.problem = (
+                f"{message}; give its path with --aot-parity-openapi, or turn generated tests "
+                "off with --aot-parity-no-generate"
+            )
+            return
+        self.document = document
+        self.plans = operation_plans(document, settings.path_values, safe_only=settings.safe_only)
+        if not settings.safe_only and settings.stateful_steps > 0:
+            self.resources = resources(document)
+
+    def start_jit_alone(self) -> None:
+        """``--collect-only``: the run starts no build, but listing the generated tests needs
+        the document; start the JIT build just long enough to read it."""
+        from pytest_aotparity.targets import (
+            TargetStartError,
+            default_state_dir,
+            start_targets,
+        )
+
+        if self.core.jit is None:
+            return
+        options = self.core.target_options(
+            session_id=uuid.uuid4().hex[:12],
+            workdir=str(self.config.rootpath),
+            state_dir=str(default_state_dir()),
+        )
+        try:
+            started = start_targets([self.core.jit], options)
+        except TargetStartError as exc:
+            raise pytest.UsageError(
+                exc.render() + "\n(aot-parity started the jit build to read the OpenAPI "
+                "document for the generated tests; give the document as a file with "
+                "--aot-parity-openapi, or use --aot-parity-no-generate.)"
+            ) from None
+        self._own_targets = dict(started)
+
+    def stop_own_targets(self) -> None:
+        from pytest_aotparity.targets import stop_targets
+
+        targets, self._own_targets = self._own_targets, {}
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
+        if targets:
+            stop_targets(targets.values())
+
+    def schema(self) -> Any:
+        """The schemathesis schema of the document (loaded once, on first use)."""
+        if self._schema is None:
+            import schemathesis
+
+            self._schema = schemathesis.openapi.from_dict(self.document or {})
+        return self._schema
+
+    def operation(self, plan: OperationPlan) -> Any:
+        return self.schema()[plan.path][plan.method]
+
+    # -- logging --------------------------------------------------------------------------
+
+    def log(
+        self, item: pytest.Item, exchange: Exchange, divergence: Divergence | None, mode: str
+    ) -> None:
+        path = self.settings.log_path
+        if path is None:
+            return
+        if self._log is None:
+            self._log = GenerateLog(path)
+        self._log.write(
+            {
+                "item": item.nodeid,
+                "mode": mode,
+                "method": exchange.request.method,
+                "path": exchange.request.path,
+                "body": body_text(exchange.request.body),
+                "aot_path": exchange.aot_request.path if exchange.aot_request else None,
+                "jit": exchange.jit.status,
+                "aot": exchange.aot.status,
+                "diverged": divergence is not None,
+                "category": divergence.category.value if divergence is not None else None,
+            }
+        )
+
+    def close(self) -> None:
+        log, self._log = self._log, None
+        if log is not None:
+            log.close()
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
+        self.stop_own_targets()
+
+    # -- known divergences (for the stateful test) ----------------------------------------
+
+    def remember(self, divergence: Divergence) -> None:
+        key, paths = divergence_key(divergence)
+        self.known.setdefault(key, set()).update(paths)
+
+    def is_known(self, divergence: Divergence) -> bool:
+        key, paths = divergence_key(divergence)
+        seen = self.known.get(key)
+        return seen is not None and paths <= seen
+
+    # -- real path values -----------------------------------------------------------------
+
+    def harvest(self, plan: OperationPlan) -> list[Harvest]:
+        out: list[Harvest] = []
+        cache: dict[str, tuple[RecordedResponse, Any]] = {}
+        for param, source in plan.sources.items():
+            where = f"GET {source.path}" + (f" at {source.json_path}" if source.json_path else "")
+            harvest = Harvest(param=param, source=where)
+            if source.path not in cache:
+                response = self.sender().get_jit(source.path)
+                document: Any = None
+                if response.status is not None and 200 <= response.status < 300:
+                    with contextlib.suppress(ValueError, UnicodeDecodeError):
+                        document = json.loads(response.body)
+                cache[source.path] = (response, document)
+            response, document = cache[source.path]
+            if document is None:
+                harvest.problem = (
+                    f"GET {source.path} answered {response.status or response.error}"
+                    if not (response.status and 200 <= response.status < 300)
+                    else f"GET {source.path} did not answer JSON"
+                )
+            elif source.json_path is not None:
+                harvest.values = scalar_values(select(document, source.json_path))
+                if not harvest.values:
+                    harvest.problem = f"nothing at {source.json_path} in GET {source.path}"
+            else:
+                found = harvest_field(document, param)
+                if found is None:
+                    harvest.problem = f"no field like {param!r} in the items of GET {source.path}"
+                else:
+                    json_path, harvest.values = found
+                    harvest.source = f"GET {source.path} at {json_path}"
+            out.append(harvest)
+        return out
+
+    # -- the generated tests --------------------------------------------------------------
+
+    def _observe(
+        self, item: pytest.Item, result: ItemResult, origin: str
+    ) -> Callable[[RecordedRequest, str], tuple[Exchange, Divergence | None]]:
+        sender = self.sender()
+        judge = self.judge()
+        observations = result.observations
+
+        def send(request: RecordedRequest, mode: str) -> tuple[Exchange, Divergence | None]:
+            exchange = sender.send(
+                request, origin="stateful" if origin == "stateful" else "generated"
+            )
+            exchange.nodeid = item.nodeid
+            divergence, noise = judge(exchange)
+            observations.note(exchange, divergence, noise, mode)
+            self.pairs_sent += 1
+            self.log(item, exchange, divergence, mode)
+            if divergence is not None:
+                result.undone += self.restore_lockstep(exchange)
+            return exchange, divergence
+
+        return send
+
+    # -- keeping the builds' data in step ---------------------------------------------------
+
+    def _delete_patterns(self) -> list[re.Pattern[str]]:
+        if self._deletes is None:
+            from pytest_aotparity.generate.document import operations
+
+            self._deletes = [
+                template_pattern(path)
+                for method, path in operations(self.document or {})
+                if method == "DELETE"
+            ]
+        return self._deletes
+
+    def restore_lockstep(self, exchange: Exchange) -> int:
+        """A create only some builds accepted (a bypassed validator) is deleted again where
+        it was made, through the ``DELETE`` operation on the ``Location`` it answered, so
+        the builds hold the same data again and the same request gets the same answers the
+        next time (hypothesis re-sends it while shrinking). Returns how many were undone."""
+        if exchange.request.method != "POST":
+            return 0
+        answers = [("jit", exchange.jit), ("aot", exchange.aot)]
+        if exchange.noise is not None:
+            answers.append(("noise", exchange.noise))
+        created = {
+            build: response
+            for build, response in answers
+            if response.status is not None and 200 <= response.status < 300
+        }
+        if not created or len(created) == len(answers):
+            return 0
+        sender = self.sender()
+        undone = 0
+        for build, response in created.items():
+            location = response.header("location")
+            target = sender.build(build)
+            if not location or target is None:
+                continue
+            path = urllib.parse.urlsplit(location).path
+            if not any(p.match(path) for p in self._delete_patterns()):
+                continue
+            answer = sender.send_one(target, RecordedRequest(method="DELETE", path=path))
+            if answer.status is not None and 200 <= answer.status < 300:
+                undone += 1
+        return undone
+
+    # -- the generated tests --------------------------------------------------------------
+
+    def run_operation(self, item: pytest.Item, plan: OperationPlan) -> ItemResult:
+        """Boundary cases first, then hypothesis.
+
+        1. schemathesis' coverage cases of the operation (each constraint violated once at
+           its edge, valid boundary values), with real path values, each sent once;
+        2. hypothesis: valid and invalid requests from schemathesis, plus variants of the
+           boundary cases that diverged (with optional members dropped as it shrinks) —
+           so a divergence a boundary case found is shrunk like any other, and hypothesis
+           keeps searching for other kinds.
+        """
+        from hypothesis import strategies as st
+
+        from pytest_aotparity.generate.cases import (
+            case_to_request,
+            coverage_cases,
+            mode_name,
+            operation_strategy,
+            trimmed_variants,
+            with_real_values,
+            with_real_values_cycled,
+        )
+        from pytest_aotparity.generate.plan import optional_body_members
+
+        result = ItemResult()
+        result.harvests = self.harvest(plan)
+        values = {h.param: h.values for h in result.harvests if h.values}
+        operation = self.operation(plan)
+        send = self._observe(item, result, "generated")
+
+        diverging = []
+        for case in with_real_values_cycled(coverage_cases(operation), values):
+            request = case_to_request(case)
+            _, divergence = send(request, mode_name(case))
+            result.boundary += 1
+            if divergence is not None:
+                diverging.append(case)
+
+        branches = []
+        if diverging:
+            optional = optional_body_members(self.document or {}, plan.path, plan.method)
+            branches.append(trimmed_variants(diverging, optional))
+        branches.append(operation_strategy(operation))
+        strategy = with_real_values(st.one_of(*branches), values)
+
+        def body(case: Any) -> None:
+            _, divergence = send(case_to_request(case), mode_name(case))
+            if divergence is not None:
+                raise divergence_error(divergence)
+
+        failures, flaky = run_property(
+            strategy,
+            body,
+            examples=self.settings.examples,
+            seed=self._seed_to_apply(),
+            digest=item.nodeid.encode(),
+        )
+        result.found = finish(failures, result.observations, flaky=flaky)
+        for found in result.found:
+            self.remember(found.divergence)
+        return result
+
+    def run_stateful(self, item: pytest.Item) -> ItemResult:
+        from hypothesis import seed as apply_seed
+        from hypothesis.errors import Flaky
+        from hypothesis.stateful import run_state_machine_as_test
+
+        from pytest_aotparity.generate.cases import case_to_request, valid_requests
+        from pytest_aotparity.generate.stateful import (
+            StatefulContext,
+            build_machine,
+            has_rules,
+        )
+
+        result = ItemResult()
+        schema = self.schema()
+        strategies: dict[tuple[str, str], Any] = {}
+        for resource in self.resources:
+            wanted = [("POST", resource.collection)]
+            wanted.extend((m, resource.item) for m in resource.methods)
+            for method, path in wanted:
+                with contextlib.suppress(KeyError, LookupError):
+                    strategies[(method, path)] = valid_requests(schema[path][method])
+        send = self._observe(item, result, "stateful")
+
+        def send_step(request: RecordedRequest, rule: str) -> tuple[Exchange, Divergence | None]:
+            exchange, divergence = send(request, "positive")
+            if divergence is not None and self.is_known(divergence):
+                result.suppressed += 1
+                return exchange, None
+            return exchange, divergence
+
+        sender = self.sender()
+
+        def cleanup(request: RecordedRequest) -> None:
+            sender.send(request, origin="stateful")
+
+        context = StatefulContext(
+            resources=self.resources,
+            strategies=strategies,
+            send=send_step,
+            to_request=case_to_request,
+            cleanup=cleanup,
+        )
+        if not has_rules(context):
+            result.notes.append("no collection with a create and an item path to use it on")
+            return result
+        machine = build_machine(context)
+        machine._hypothesis_internal_add_digest = item.nodeid.encode()
+        to_apply = self._seed_to_apply()
+        if to_apply is not None:
+            machine = apply_seed(to_apply)(machine)
+        failures: list[GeneratedDivergence] = []
+        flaky = False
+        try:
+            run_state_machine_as_test(
+                machine,
+                settings=hypothesis_settings(
+                    self.settings.examples, stateful_steps=self.settings.stateful_steps
+                ),
+            )
+        except Flaky as exc:
+            # The builds answered a replayed sequence differently (state the sequences do
+            # not control): shrinking stopped. Report the shortest divergent sequence seen.
+            if not context.failures:
+                raise
+            failures = shortest_sequences(context.failures)
+            flaky = True
+            result.notes.append(f"shrinking was cut short: {type(exc).__name__}")
+        except BaseException as exc:
+            if not isinstance(exc, AssertionError | BaseExceptionGroup):
+                raise
+            failures, flaky = collect_failures(exc)
+        result.sequences = context.sequences
+        if context.cleaned:
+            result.notes.append(
+                f"{context.cleaned} created record{'s' if context.cleaned != 1 else ''} "
+                "deleted again after their sequence (on every build)"
+            )
+        result.found = finish(failures, result.observations, flaky=flaky)
+        return result
+
+    def run_document(self, item: pytest.Item) -> ItemResult:
+        """Fetch the document from both builds and compare them (servers left out)."""
+        result = ItemResult()
+        location = self.location
+        if location is None:
+            pytest.skip(
+                f"the OpenAPI document came from {self.source}, and neither build serves one at "
+                + ", ".join(DEFAULT_OPENAPI_LOCATIONS)
+            )
+        sender = self.sender()
+        request = RecordedRequest(method="GET", path=location, path_template=location)
+        exchange = sender.send(request, origin="generated")
+        exchange.nodeid = item.nodeid
+        result.observations.note(exchange, None, 0)
+        self.pairs_sent += 1
+        jit, aot = exchange.jit, exchange.aot
+        divergence: Divergence | None = None
+        if jit.status != aot.status or jit.status is None:
+            kind = DiffKind.ERROR if aot.status is None or jit.status is None else DiffKind.STATUS
+            category = (
+                Category.AOT_FAILURE
+                if aot.status is None or (aot.status >= 500 and (jit.status or 0) < 500)
+                else Category.STATUS_DIFFERS
+            )
+            divergence = Divergence(
+                exchange=exchange,
+                differences=[Difference("status", kind, jit.status, aot.status or aot.error)],
+                category=category,
+            )
+        else:
+            try:
+                jit_doc = parse_document(jit.body, jit.content_type)
+                aot_doc = parse_document(aot.body, aot.content_type)
+            except DocumentError as exc:
+                divergence = Divergence(
+                    exchange=exchange,
+                    differences=[Difference("$", DiffKind.BODY, "an OpenAPI document", str(exc))],
+                    category=Category.BEHAVIOUR_DIFFERS,
+                )
+            else:
+                differences = diff_documents(jit_doc, aot_doc)
+                if differences:
+                    divergence = Divergence(
+                        exchange=exchange,
+                        differences=differences,
+                        category=document_category(differences),
+                    )
+                    for change in operation_changes(jit_doc, aot_doc):
+                        result.notes.append(f"{change.method} {change.path}: {change.change}")
+        if divergence is not None:
+            result.found = [Found(divergence=divergence)]
+        return result
