@@ -235,7 +235,7 @@ def check_junit_xml_carries_the_divergences(
 def check_terminal_summary_shows_verdict_tradeoffs_and_reports(
     fake_run: tuple[pytest.RunResult, dict[str, Any], Path],
 ) -> None:
-    result, _, out = fake_run
+    result, _, _ = fake_run
     result.stdout.fnmatch_lines(
         [
             "*verdict: REJECT: 2 new divergences where the AOT build fails requests*",
@@ -247,7 +247,7 @@ def check_terminal_summary_shows_verdict_tradeoffs_and_reports(
             "*latency, median*",
             "*latency, 95th percentile*",
             "publish warnings *aot-publish.log: 4 (IL2026 x3, IL2070 x1); * linked to warnings*",
-            f"HTML report: {out / 'report.html'}",
+            "HTML report: *report.html",
         ]
     )
 

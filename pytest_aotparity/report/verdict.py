@@ -496,7 +496,7 @@ class Gate:
                 self.baseline,
                 records,
                 set(traffic.endpoints),
-                path=str(self.settings.baseline_path),
+                path=shown_path(self.settings.baseline_path),
                 updating=self.settings.update_baseline,
             )
             if self.settings.update_baseline:
@@ -533,7 +533,7 @@ class Gate:
 
         write_html(path, document)
         if self.result is not None:
-            self.result.html_path = str(path)
+            self.result.html_path = shown_path(path)
 
     def summary_lines(self) -> list[str]:
         """The verdict, trade-offs, baseline and warnings lines of the terminal summary."""
@@ -556,6 +556,14 @@ class Gate:
         if result.html_path:
             lines.append(f"HTML report: {result.html_path}")
         return lines
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (shorter in logs)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def parity_by_endpoint(
@@ -594,3 +602,79 @@ def parity_by_endpoint(
         category = str(record.get("category"))
         row["categories"][category] = row["categories"].get(category, 0) + 1
     return sorted(rows.values(), key=lambda r: (-r["new"], -r["divergent"], r["endpoint"]))
+
+
+# -- a Markdown summary of a JSON report (for CI job summaries) -------------------------------
+
+
+def markdown_summary(document: Mapping[str, Any]) -> str:
+    """The verdict, the trade-offs and parity per endpoint of a JSON report as Markdown, for a
+    CI job summary (``python -m pytest_aotparity.report.verdict REPORT.json``)."""
+    from pytest_aotparity.report.tradeoffs import format_ratio, format_value
+
+    verdict = document.get("verdict") or {}
+    summary = document.get("summary") or {}
+    decision = str(verdict.get("decision") or "unknown").upper()
+    lines = [
+        f"## AOT verdict: {decision}",
+        "",
+        str(verdict.get("reason") or "no verdict in this report"),
+        "",
+        f"{summary.get('requests_compared', 0)} requests compared; "
+        f"{verdict.get('new_divergences', 0)} new and {verdict.get('known_divergences', 0)} "
+        "known divergences.",
+    ]
+    figures = (document.get("tradeoffs") or {}).get("figures") or []
+    if figures:
+        lines += ["", "| trade-off | JIT | AOT | AOT / JIT |", "|---|---:|---:|---:|"]
+        for figure in figures:
+            unit = str(figure.get("unit"))
+            lines.append(
+                f"| {figure.get('label')} | {format_value(figure.get('jit'), unit)} | "
+                f"{format_value(figure.get('aot'), unit)} | {format_ratio(figure.get('ratio'))} |"
+            )
+    parity = document.get("parity") or []
+    if parity:
+        lines += [
+            "",
+            "| endpoint | compared | divergent | new | known | categories |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for row in parity:
+            categories = ", ".join(
+                f"{name} x{count}" for name, count in sorted(row.get("categories", {}).items())
+            )
+            lines.append(
+                f"| `{row.get('endpoint')}` | {row.get('compared')} | {row.get('divergent')} | "
+                f"{row.get('new')} | {row.get('known')} | {categories or 'alike'} |"
+            )
+    baseline = document.get("baseline")
+    if baseline and baseline.get("fixed"):
+        lines += ["", f"{len(baseline['fixed'])} baseline entries no longer occur:"]
+        lines += [
+            f"- `{e['method']} {e['path_template']}` {e['category']} (key `{e['key']}`)"
+            for e in baseline["fixed"]
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m pytest_aotparity.report.verdict REPORT.json``: print the Markdown summary."""
+    import json
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m pytest_aotparity.report.verdict REPORT.json", file=sys.stderr)
+        return 2
+    try:
+        document = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"cannot read the JSON report {args[0]}: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(markdown_summary(document))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
