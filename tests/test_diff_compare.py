@@ -714,3 +714,12 @@ def test_residues_too_large_for_distances_are_paired_in_order(
         ("$[1].Team", DiffKind.EXTRA),
         ("$[2]", DiffKind.MISSING),
     ]
+
+
+def test_short_ids_are_mapped_whole_but_not_inside_other_strings() -> None:
+    jit = {"id": "7", "code": "7", "link": "/players/7", "year": "2017"}
+    aot = {"id": "8", "code": "8", "link": "/players/8", "year": "2018"}
+    comparison = run(jit, aot, id_map={"7": "8"})
+    # Whole strings map; ids shorter than 8 characters are not searched inside strings,
+    # where "7" would also match "2017".
+    assert found(comparison) == [("$.link", DiffKind.VALUE), ("$.year", DiffKind.VALUE)]

@@ -33,8 +33,9 @@ subtrees that differ, so cost follows the size of the differences, not of the bo
 - leaves: one side null is ``null vs value``; different JSON types (number vs string, boolean
   vs number, object vs array) ``type change``; numbers equal numerically (``1`` vs ``1.0``)
   are equal; else ``value change``, unless the id mapping says the JIT value *is* the AOT
-  value (whole strings; ids embedded in longer strings, such as links, when at least 8
-  characters long; integers only under id-like keys);
+  value (whole strings; ids of at least 8 characters embedded in longer strings, such as
+  links, as a whole run of letters, digits, ``_`` and ``-``; integers only under id-like
+  keys);
 - arrays of equal length in order: items compared pairwise, except that when the differing
   items are the same multiset in another order, one ``order`` difference at the array's path
   (values: both arrays when short, else the first out-of-place items);
@@ -129,6 +130,8 @@ ORDER_VALUES_LIMIT: Final = 20
 """Arrays up to this length are shown whole in an ``order`` difference."""
 
 _ARRAY_ITEM: Final = re.compile(r"\[\d+\]$")
+_ID_TOKEN: Final = re.compile(r"[\w\-]+")
+"""A run of characters an id embedded in a longer string (a link) is made of."""
 _SCALARS: Final = (str, int, float, bool, type(None))
 _NOT_NOISE: Final = frozenset({DiffKind.STATUS, DiffKind.ERROR})
 
@@ -383,7 +386,6 @@ class _Walker:
         self.matcher = matcher
         self.id_map = id_map
         self.reverse: dict[str, str] = {aot: jit for jit, aot in id_map.items()}
-        self.long_ids = sorted((k for k in id_map if len(k) >= 8), key=len, reverse=True)
         self.ignore_order = ignore_order
         self.out: list[Difference] = []
 
@@ -441,10 +443,15 @@ class _Walker:
         if isinstance(a, str) and isinstance(b, str):
             if self.id_map.get(a) == b:
                 return True
-            text = a
-            for jit_id in self.long_ids:
-                if jit_id in text:
-                    text = text.replace(jit_id, self.id_map[jit_id])
+            if len(a) <= 8:
+                return False
+            id_map = self.id_map
+
+            def swap(match: re.Match[str]) -> str:
+                token = match.group(0)
+                return id_map.get(token, token) if len(token) >= 8 else token
+
+            text = _ID_TOKEN.sub(swap, a)
             return text != a and text == b
         if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
             return bool(path) and is_id_key(path[-1]) and self.id_map.get(str(a)) == str(b)
