@@ -412,3 +412,38 @@ def test_a_report_without_divergences_or_sections_still_renders(tmp_path: Path) 
     with open_report(path) as opened:
         assert "No divergence" in opened.page.locator("#divergences").inner_text()
         assert opened.console_errors == []
+
+
+def test_the_templates_ship_in_the_wheel(tmp_path: Path) -> None:
+    """The page is rendered from package data: the wheel must carry it."""
+    import subprocess
+    import sys
+    import zipfile
+
+    repo = Path(__file__).resolve().parents[1]
+    wheels = repo.parent / "shared" / "wheels"  # machines without PyPI (as scripts/setup.sh)
+    index = ["--no-index", "--find-links", str(wheels)] if wheels.is_dir() else []
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            *index,
+            str(repo),
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (wheel,) = tmp_path.glob("pytest_aotparity-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in ("report.html.j2", "report.css", "report.js"):
+        assert f"pytest_aotparity/report/templates/{name}" in names
+    assert "pytest_aotparity/report/report.schema.json" in names
