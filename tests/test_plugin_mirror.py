@@ -339,3 +339,35 @@ def test_attribution_and_failures_that_keep_the_original_error(
     assert "assert 14 == 99" in own
     assert "aot-parity: the jit and aot builds also answered differently" in own
     assert "GET /players/{id}/stats: AOT failure" in own
+
+
+def test_requests_outside_any_test_are_compared_and_fail_the_run(
+    pytester: pytest.Pytester, players_suite: Callable[..., Path]
+) -> None:
+    players_suite(
+        """
+        import os
+
+        import httpx
+
+        # at import time, during collection: no test owns this request
+        SEEDED = httpx.get(os.environ["AOT_PARITY_BASE_URL"] + "/players/10").json()
+
+
+        def test_uses_import_time_data():
+            assert SEEDED["lastName"] == "Messi"
+        """
+    )
+    result = pytester.runpytest(
+        *parity_args(extra=("--aot-parity-ignore=$.requestId", "--aot-parity-ignore=$.servedAt"))
+    )
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "GET /players/{id}: mapping lost data (1 request made outside any test got "
+            "different answers from the jit and aot builds)",
+            "*1 of them came from requests made outside any test*",
+        ],
+        consecutive=False,
+    )

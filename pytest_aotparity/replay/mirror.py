@@ -33,6 +33,7 @@ import httpx
 
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
+from pytest_aotparity.replay.wire import WireClient, WireError, WireTimeout
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
 """``learn_ids(jit_body, other_body)`` → JIT id → other id (from the diff engine)."""
@@ -113,11 +114,13 @@ def _is_event_stream(headers: httpx.Headers) -> bool:
 
 
 def describe_error(exc: BaseException) -> str:
-    if isinstance(exc, httpx.ConnectError):
-        return f"connection refused or reset ({exc})" if str(exc) else "connection refused"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no answer in time ({type(exc).__name__})"
-    if isinstance(exc, httpx.RemoteProtocolError):
+    if isinstance(exc, httpx.ConnectError | ConnectionRefusedError):
+        return f"connection refused ({exc})" if str(exc) else "connection refused"
+    if isinstance(exc, ConnectionResetError | BrokenPipeError):
+        return f"connection reset ({exc})"
+    if isinstance(exc, httpx.TimeoutException | WireTimeout | TimeoutError):
+        return f"no answer in time ({exc or type(exc).__name__})"
+    if isinstance(exc, httpx.RemoteProtocolError | WireError):
         return f"connection closed without a complete answer ({exc})"
     return f"{type(exc).__name__}: {exc}"
 
@@ -152,6 +155,7 @@ class Mirror:
         self._nodeid = nodeid
         self._learn_ids = learn_ids
         self._transports: dict[BuildName, DirectTransport] = {}
+        self._wires: dict[BuildName, WireClient] = {}
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._installed = False
@@ -199,6 +203,10 @@ class Mirror:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        wires, self._wires = self._wires, {}
+        for wire in wires.values():
+            with contextlib.suppress(Exception):
+                wire.close()
         transports, self._transports = self._transports, {}
         for transport in transports.values():
             with contextlib.suppress(Exception):
@@ -246,10 +254,17 @@ class Mirror:
                 pool = self._pool
         return pool
 
+    def _wire(self, peer: Peer) -> WireClient:
+        client = self._wires.get(peer.build)
+        if client is None:
+            with self._lock:
+                client = self._wires.get(peer.build)
+                if client is None:
+                    client = WireClient(peer.base_url)
+                    self._wires[peer.build] = client
+        return client
+
     def _transport(self, peer: Peer) -> DirectTransport:
-        """One keep-alive connection pool per build. Requests go straight to the transport:
-        no client-level work (redirects, cookies, auth) that a mirrored request must not get
-        anyway, and less time holding the GIL next to the JIT request."""
         transport = self._transports.get(peer.build)
         if transport is None:
             with self._lock:
@@ -262,23 +277,40 @@ class Mirror:
         return transport
 
     def _send_peer(self, peer: Peer, request: RecordedRequest, timeout: Any) -> RecordedResponse:
-        transport = self._transport(peer)
+        """Send ``request`` to one other build: over :class:`WireClient` for ``http://``
+        (the plugin's own local targets; far less CPU than a general client, which is
+        what mirroring costs on a busy runner), over an httpx transport for ``https://``.
+        Never raises for a failed request: the error is the recorded answer."""
         headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
-        outgoing = httpx.Request(
-            request.method,
-            peer.base_url + request.path,
-            headers=headers,
-            content=request.body,
-            extensions={"timeout": timeout if timeout is not None else _DEFAULT_TIMEOUT_EXT},
-        )
+        timeouts = timeout if isinstance(timeout, dict) else _DEFAULT_TIMEOUT_EXT
         started = time.perf_counter()
         try:
-            response = transport.handle_request(outgoing)
-            try:
-                body = b"" if _is_event_stream(response.headers) else response.read()
-            finally:
-                response.close()
-        except httpx.HTTPError as exc:
+            if peer.base_url.startswith("http://"):
+                answer = self._wire(peer).request(
+                    request.method,
+                    request.path,
+                    headers,
+                    request.body,
+                    connect_timeout=timeouts.get("connect") or 10.0,
+                    read_timeout=timeouts.get("read") or 300.0,
+                )
+                status, response_headers = answer.status, answer.headers
+                body = _decoded(status, httpx.Headers(response_headers), answer.body)
+            else:
+                outgoing = httpx.Request(
+                    request.method,
+                    peer.base_url + request.path,
+                    headers=headers,
+                    content=request.body,
+                    extensions={"timeout": timeouts},
+                )
+                response = self._transport(peer).handle_request(outgoing)
+                try:
+                    body = b"" if _is_event_stream(response.headers) else response.read()
+                finally:
+                    response.close()
+                status, response_headers = response.status_code, response.headers.multi_items()
+        except (httpx.HTTPError, WireError, OSError) as exc:
             return RecordedResponse(
                 build=peer.build,
                 status=None,
@@ -287,8 +319,8 @@ class Mirror:
             )
         return RecordedResponse(
             build=peer.build,
-            status=response.status_code,
-            headers=tuple(response.headers.multi_items()),
+            status=status,
+            headers=tuple(response_headers),
             body=body,
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
