@@ -211,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"--aot-parity-jit={one}",
                             f"--aot-parity-aot={two}",
                             "--aot-parity-base-url-env=BENCH_BASE_URL",
+                            "--aot-parity-no-generate",  # the suite's own requests only
                         ],
                         {},
                     )
@@ -223,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"--aot-parity-jit={app_cmd}",
                             f"--aot-parity-aot={app_cmd}",
                             "--aot-parity-base-url-env=BENCH_BASE_URL",
+                            "--aot-parity-no-generate",  # the suite's own requests only
                         ],
                         {},
                     )

@@ -17,8 +17,14 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpcore  # noqa: F401
+import httpx  # noqa: F401
 import psutil  # type: ignore[import-untyped]
 import pytest
+
+# Imported here, before any in-process pytester run: pytester drops the modules a run
+# imported when it ends, and httpx keeps a module-level map of httpcore's exception classes
+# that must not outlive the httpcore module it was built from.
 
 FAKEAPPS = Path(__file__).resolve().parent / "fakeapps"
 PLAYERS = FAKEAPPS / "players.py"

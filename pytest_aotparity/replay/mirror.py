@@ -349,7 +349,13 @@ class Mirror:
             answers[peer.build] = answer
             if peer.build == "aot" and peer_request is not recorded:
                 aot_request = peer_request
-            if jit.status is not None and answer.status is not None and is_create(recorded, jit):
+            if (
+                jit.status is not None
+                and answer.status is not None
+                and 200 <= jit.status < 300
+                and 200 <= answer.status < 300
+                and is_create(recorded, jit)
+            ):  # a create that failed on either side created nothing to map
                 pairs = dict(location_ids(jit.header("location"), answer.header("location")))
                 if jit.body and answer.body:
                     with contextlib.suppress(Exception):
