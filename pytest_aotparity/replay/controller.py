@@ -86,7 +86,7 @@ class ItemParity:
     """The mirrored traffic of one test (or of the session outside any test)."""
 
     nodeid: str | None
-    rules: Any
+    rules: CompareRules | None
     skip: bool = False
     exchanges: list[Exchange] = field(default_factory=list)
     checked: int = 0
@@ -346,7 +346,7 @@ class ParityRun:
             state.checked = len(state.exchanges)
         if not pending:
             return []
-        rules = state.rules
+        rules = state.rules or self.base_rules
         headers = [h for h in self.settings.headers if h not in self.settings.ignore_headers]
         new: list[Divergence] = []
         id_map = dict(self.aot_ids.mapping)
