@@ -199,11 +199,10 @@ class ParityRun:
     # -- session start --------------------------------------------------------------------
 
     def _state_dir(self) -> Path:
-        cache = getattr(self.config, "cache", None)
-        if cache is not None:
-            with contextlib.suppress(Exception):
-                path: Path = cache.mkdir("aotparity")
-                return path
+        # One directory per user on this host, not the project's .pytest_cache: a run that
+        # was killed in a directory that no longer exists (a CI workspace, a pytester tmp
+        # dir) still leaves its pid files where the next run of any project sweeps them.
+        # Sweeping is safe across projects: only targets whose owner process is dead go.
         return default_state_dir()
 
     @pytest.hookimpl
