@@ -42,14 +42,14 @@ from pytest_aotparity.targets.base import (
 def create_target(spec: TargetSpec, options: TargetOptions) -> Target:
     """The target object for a spec (not started)."""
     if spec.kind == "image":
-        from pytest_aotparity.targets.container import ContainerTarget  # noqa: PLC0415
+        from pytest_aotparity.targets.container import ContainerTarget
 
         return ContainerTarget(spec, options)
     if spec.kind == "cmd":
-        from pytest_aotparity.targets.process import ProcessTarget  # noqa: PLC0415
+        from pytest_aotparity.targets.process import ProcessTarget
 
         return ProcessTarget(spec, options)
-    from pytest_aotparity.targets.url import UrlTarget  # noqa: PLC0415
+    from pytest_aotparity.targets.url import UrlTarget
 
     return UrlTarget(spec, options)
 
@@ -208,14 +208,14 @@ def sweep_orphans(state_dir: Path, *, containers: bool = True) -> SweepReport:
     labelled by aot-parity. The containers and processes of live sessions (parallel
     xdist workers, another pytest) are never touched. Without a reachable Docker engine the
     container sweep is skipped and :attr:`SweepReport.docker_error` says why."""
-    from pytest_aotparity.targets.process import sweep_orphan_processes  # noqa: PLC0415
+    from pytest_aotparity.targets.process import sweep_orphan_processes
 
     report = SweepReport(processes=list(sweep_orphan_processes(state_dir)))
     if containers:
         try:
-            import docker.errors  # noqa: PLC0415
+            import docker.errors
 
-            from pytest_aotparity.targets.container import (  # noqa: PLC0415
+            from pytest_aotparity.targets.container import (
                 sweep_orphan_containers,
             )
         except ImportError as exc:  # pragma: no cover - dependencies are required

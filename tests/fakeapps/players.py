@@ -54,30 +54,94 @@ POSITIONS = {
 POSITION_CODES = list(POSITIONS)
 
 SEED: list[dict[str, Any]] = [
-    {"squadNumber": 1, "firstName": "Emiliano", "middleName": None, "lastName": "Martinez",
-     "dateOfBirth": "1992-09-02", "position": "GK", "team": "Aston Villa",
-     "league": "Premier League", "starting11": True},
-    {"squadNumber": 4, "firstName": "Cristian", "middleName": "Gabriel", "lastName": "Romero",
-     "dateOfBirth": "1998-04-27", "position": "CB", "team": "Tottenham Hotspur",
-     "league": "Premier League", "starting11": True},
-    {"squadNumber": 7, "firstName": "Rodrigo", "middleName": "Javier", "lastName": "De Paul",
-     "dateOfBirth": "1994-05-24", "position": "CM", "team": "Atletico Madrid",
-     "league": "La Liga", "starting11": True},
-    {"squadNumber": 10, "firstName": "Lionel", "middleName": "Andres", "lastName": "Messi",
-     "dateOfBirth": "1987-06-24", "position": "RW", "team": "Inter Miami",
-     "league": "Major League Soccer", "starting11": True},
-    {"squadNumber": 11, "firstName": "Angel", "middleName": "Fabian", "lastName": "Di Maria",
-     "dateOfBirth": "1988-02-14", "position": "LW", "team": "SL Benfica",
-     "league": "Liga Portugal", "starting11": True},
-    {"squadNumber": 9, "firstName": "Julian", "middleName": None, "lastName": "Alvarez",
-     "dateOfBirth": "2000-01-31", "position": "CF", "team": "Atletico Madrid",
-     "league": "La Liga", "starting11": False},
-    {"squadNumber": 23, "firstName": "Gerónimo", "middleName": None, "lastName": "Rulli",
-     "dateOfBirth": "1992-05-20", "position": "GK", "team": "Ajax", "league": "Eredivisie",
-     "starting11": False},
-    {"squadNumber": 26, "firstName": "Nahuel", "middleName": None, "lastName": "Molina",
-     "dateOfBirth": "1998-04-06", "position": "RB", "team": "Atletico Madrid",
-     "league": "La Liga", "starting11": True},
+    {
+        "squadNumber": 1,
+        "firstName": "Emiliano",
+        "middleName": None,
+        "lastName": "Martinez",
+        "dateOfBirth": "1992-09-02",
+        "position": "GK",
+        "team": "Aston Villa",
+        "league": "Premier League",
+        "starting11": True,
+    },
+    {
+        "squadNumber": 4,
+        "firstName": "Cristian",
+        "middleName": "Gabriel",
+        "lastName": "Romero",
+        "dateOfBirth": "1998-04-27",
+        "position": "CB",
+        "team": "Tottenham Hotspur",
+        "league": "Premier League",
+        "starting11": True,
+    },
+    {
+        "squadNumber": 7,
+        "firstName": "Rodrigo",
+        "middleName": "Javier",
+        "lastName": "De Paul",
+        "dateOfBirth": "1994-05-24",
+        "position": "CM",
+        "team": "Atletico Madrid",
+        "league": "La Liga",
+        "starting11": True,
+    },
+    {
+        "squadNumber": 10,
+        "firstName": "Lionel",
+        "middleName": "Andres",
+        "lastName": "Messi",
+        "dateOfBirth": "1987-06-24",
+        "position": "RW",
+        "team": "Inter Miami",
+        "league": "Major League Soccer",
+        "starting11": True,
+    },
+    {
+        "squadNumber": 11,
+        "firstName": "Angel",
+        "middleName": "Fabian",
+        "lastName": "Di Maria",
+        "dateOfBirth": "1988-02-14",
+        "position": "LW",
+        "team": "SL Benfica",
+        "league": "Liga Portugal",
+        "starting11": True,
+    },
+    {
+        "squadNumber": 9,
+        "firstName": "Julian",
+        "middleName": None,
+        "lastName": "Alvarez",
+        "dateOfBirth": "2000-01-31",
+        "position": "CF",
+        "team": "Atletico Madrid",
+        "league": "La Liga",
+        "starting11": False,
+    },
+    {
+        "squadNumber": 23,
+        "firstName": "Gerónimo",
+        "middleName": None,
+        "lastName": "Rulli",
+        "dateOfBirth": "1992-05-20",
+        "position": "GK",
+        "team": "Ajax",
+        "league": "Eredivisie",
+        "starting11": False,
+    },
+    {
+        "squadNumber": 26,
+        "firstName": "Nahuel",
+        "middleName": None,
+        "lastName": "Molina",
+        "dateOfBirth": "1998-04-06",
+        "position": "RB",
+        "team": "Atletico Madrid",
+        "league": "La Liga",
+        "starting11": True,
+    },
 ]
 
 # Seed ids are fixed so both flavours agree on them (as a seeded database would).
@@ -102,15 +166,23 @@ class PlayerIn(BaseModel):
 
 
 def problem(status: int, title: str, errors: dict[str, list[str]] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"type": "https://tools.ietf.org/html/rfc9110", "title": title,
-                            "status": status}
+    body: dict[str, Any] = {
+        "type": "https://tools.ietf.org/html/rfc9110",
+        "title": title,
+        "status": status,
+    }
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
-def build_app(flavour: str, crash_after: int | None, never_ready: bool,
-              log_exceptions: bool, reverse_lists: bool = False) -> FastAPI:
+def build_app(
+    flavour: str,
+    crash_after: int | None,
+    never_ready: bool,
+    log_exceptions: bool,
+    reverse_lists: bool = False,
+) -> FastAPI:
     aot = flavour == "aot"
     app = FastAPI(title="Players (fake)", version="1.0")
     store: dict[int, dict[str, Any]] = {}
@@ -204,13 +276,25 @@ def build_app(flavour: str, crash_after: int | None, never_ready: bool,
             return problem(404, "Not Found")
         if aot:
             if log_exceptions:
-                print("fail: Microsoft.AspNetCore.Server.Kestrel[13] Unhandled exception",
-                      file=sys.stderr, flush=True)
-                print("System.InvalidOperationException: Reflection-based serialization has "
-                      "been disabled for this application.", file=sys.stderr, flush=True)
+                print(
+                    "fail: Microsoft.AspNetCore.Server.Kestrel[13] Unhandled exception",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                print(
+                    "System.InvalidOperationException: Reflection-based serialization has "
+                    "been disabled for this application.",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return problem(500, "An error occurred while processing your request.")
-        return JSONResponse({"squadNumber": squad_number, "appearances": 40 + squad_number,
-                             "goals": squad_number * 2})
+        return JSONResponse(
+            {
+                "squadNumber": squad_number,
+                "appearances": 40 + squad_number,
+                "goals": squad_number * 2,
+            }
+        )
 
     @app.get("/players/{squad_number}/summary", include_in_schema=not aot)
     def summary(squad_number: int) -> Response:
@@ -231,8 +315,9 @@ def build_app(flavour: str, crash_after: int | None, never_ready: bool,
         player = {**body.model_dump(), "id": str(uuid.uuid4())}
         player["dateOfBirth"] = str(body.dateOfBirth)
         store[body.squadNumber] = player
-        return JSONResponse(dto(player), status_code=201,
-                            headers={"Location": f"/players/{body.squadNumber}"})
+        return JSONResponse(
+            dto(player), status_code=201, headers={"Location": f"/players/{body.squadNumber}"}
+        )
 
     @app.put("/players/{squad_number}", status_code=204)
     def update(squad_number: int, body: PlayerIn) -> Response:
@@ -270,18 +355,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-exceptions", action="store_true")
     parser.add_argument("--reverse-lists", action="store_true")
     args = parser.parse_args(argv)
-    print(f"info: fake players app ({args.flavour}) starting on {args.host}:{args.port}",
-          flush=True)
+    print(
+        f"info: fake players app ({args.flavour}) starting on {args.host}:{args.port}", flush=True
+    )
     if args.exit_at_start is not None:
-        print("fail: Unhandled exception. System.IO.FileNotFoundException: players.db",
-              flush=True)
+        print("fail: Unhandled exception. System.IO.FileNotFoundException: players.db", flush=True)
         print("   at Program.<Main>$(String[] args)", flush=True)
         sys.exit(args.exit_at_start)
 
     import uvicorn
 
-    app = build_app(args.flavour, args.crash_after, args.never_ready, args.log_exceptions,
-                    args.reverse_lists)
+    app = build_app(
+        args.flavour, args.crash_after, args.never_ready, args.log_exceptions, args.reverse_lists
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 
