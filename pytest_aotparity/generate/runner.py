@@ -79,6 +79,8 @@ class Step:
     jit_status: int | None
     aot_status: int | None
     rule: str = ""
+    key: str | None = None
+    """Stateful creates: the key the JIT build gave what this step created."""
 
     def record(self) -> dict[str, Any]:
         return {

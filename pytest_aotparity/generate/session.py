@@ -575,6 +575,7 @@ class GenerationContext:
             StatefulContext,
             build_machine,
             has_rules,
+            shorten,
         )
 
         result = ItemResult()
@@ -636,6 +637,14 @@ class GenerationContext:
             if not isinstance(exc, AssertionError | BaseExceptionGroup):
                 raise
             failures, flaky = collect_failures(exc)
+        if failures:
+            failures = [shorten(context, failure) for failure in failures]
+            if context.replays:
+                result.notes.append(
+                    f"{context.replays} shorter candidate sequence"
+                    f"{'s' if context.replays != 1 else ''} replayed on the builds to shorten "
+                    "what hypothesis found"
+                )
         result.sequences = context.sequences
         if context.cleaned:
             result.notes.append(

@@ -17,6 +17,7 @@ only a sequence reveals.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import urllib.parse
@@ -27,7 +28,7 @@ from typing import Any
 from pytest_aotparity.diff.model import Divergence
 from pytest_aotparity.exchange import Exchange, RecordedRequest
 from pytest_aotparity.generate.plan import Resource
-from pytest_aotparity.generate.runner import Step, divergence_error
+from pytest_aotparity.generate.runner import GeneratedDivergence, Step, divergence_error
 from pytest_aotparity.generate.values import field_candidates, normalise_name
 
 SendFn = Callable[[RecordedRequest, str], tuple[Exchange, Divergence | None]]
@@ -54,6 +55,11 @@ def _field(document: Any, param: str) -> str | None:
                 continue
             return str(value)
     return None
+
+
+def item_path(resource: Resource, key: str) -> str:
+    """The path of one item of ``resource``."""
+    return resource.item.replace("{" + resource.param + "}", urllib.parse.quote(str(key), safe=""))
 
 
 def created_key(resource: Resource, exchange: Exchange) -> str | None:
@@ -92,6 +98,8 @@ class StatefulContext:
     steps_run: int = 0
     skipped_steps: int = 0
     cleaned: int = 0
+    replays: int = 0
+    """Candidate sequences :func:`shorten` sent again."""
     failures: list[tuple[list[Step], Divergence]] = field(default_factory=list)
     """Every divergent sequence seen, in order (the fallback when shrinking is cut short)."""
 
@@ -126,11 +134,6 @@ def build_machine(context: StatefulContext) -> type[Any]:
         case = case.derive()  # drawn cases may be shared (sampled from a list)
         case.path_parameters[resource.param] = urllib.parse.quote(str(key), safe="")
         return context.to_request(case)
-
-    def item_path(resource: Resource, key: str) -> str:
-        return resource.item.replace(
-            "{" + resource.param + "}", urllib.parse.quote(str(key), safe="")
-        )
 
     def read_back(machine: Any, resource: Resource, key: str, status: int | None) -> None:
         """Every successful write is followed by a read of what it wrote: an update the
@@ -188,9 +191,11 @@ def build_machine(context: StatefulContext) -> type[Any]:
                 status = exchange.jit.status
                 if key is None:
                     key = f"not-created-{len(self.steps)}"
-                elif status is not None and 200 <= status < 300:
-                    self.owned[(res_index, key)] = True
-                    read_back(self, res, key, status)
+                else:
+                    self.steps[-1] = dataclasses.replace(self.steps[-1], key=key)
+                    if status is not None and 200 <= status < 300:
+                        self.owned[(res_index, key)] = True
+                        read_back(self, res, key, status)
                 # Always a key: what the bundle holds must not depend on the answers.
                 return key
 
@@ -249,3 +254,124 @@ def has_rules(context: StatefulContext) -> bool:
         if any((m, resource.item) in context.strategies for m in resource.methods):
             return True
     return False
+
+
+# -- shortening a divergent sequence ------------------------------------------------------
+
+MAX_REPLAYS = 120
+"""How many shorter candidates :func:`shorten` replays at most, per divergent sequence."""
+
+
+def _creating_resource(context: StatefulContext, step: Step) -> Resource | None:
+    if step.request.method != "POST":
+        return None
+    template = step.request.path_template or step.request.path
+    for resource in context.resources:
+        if resource.collection == template:
+            return resource
+    return None
+
+
+def _rename(request: RecordedRequest, renamed: Mapping[str, str]) -> RecordedRequest:
+    """The request with every path segment that named an earlier key naming its new one."""
+    if not renamed:
+        return request
+    quoted = {
+        urllib.parse.quote(old, safe=""): urllib.parse.quote(new, safe="")
+        for old, new in renamed.items()
+    }
+    segments = request.path.split("?", 1)
+    parts = [quoted.get(part, part) for part in segments[0].split("/")]
+    path = "/".join(parts) + (f"?{segments[1]}" if len(segments) > 1 else "")
+    return request if path == request.path else dataclasses.replace(request, path=path)
+
+
+def replay(context: StatefulContext, steps: Sequence[Step]) -> tuple[list[Step], Divergence | None]:
+    """Send ``steps`` again, in order, to every build; stop at the first divergence.
+
+    A create makes a new key (a generated id differs from the one the sequence first got):
+    later steps that named the old key are sent with the new one. What the replay created and
+    did not delete is deleted again afterwards, on every build, like a sequence's teardown.
+    """
+    renamed: dict[str, str] = {}
+    live: dict[tuple[int, str], bool] = {}
+    done: list[Step] = []
+    try:
+        for step in steps:
+            request = _rename(step.request, renamed)
+            exchange, divergence = context.send(request, step.rule)
+            key: str | None = None
+            resource = _creating_resource(context, step)
+            status = exchange.jit.status
+            if resource is not None and status is not None and 200 <= status < 300:
+                key = created_key(resource, exchange)
+                if key is not None:
+                    if step.key is not None and step.key != key:
+                        renamed[step.key] = key
+                    live[(context.resources.index(resource), key)] = True
+            elif request.method == "DELETE" and status is not None and 200 <= status < 300:
+                for res_index, owned in list(live):
+                    if item_path(context.resources[res_index], owned) == request.path:
+                        live[(res_index, owned)] = False
+            done.append(
+                Step(
+                    request=exchange.request,
+                    aot_request=exchange.aot_request,
+                    jit_status=exchange.jit.status,
+                    aot_status=exchange.aot.status,
+                    rule=step.rule,
+                    key=key,
+                )
+            )
+            if divergence is not None:
+                return done, divergence
+        return done, None
+    finally:
+        for (res_index, key), alive in live.items():
+            if not alive:
+                continue
+            resource = context.resources[res_index]
+            if "DELETE" not in resource.methods:
+                continue
+            context.cleanup(
+                RecordedRequest(
+                    method="DELETE", path=item_path(resource, key), path_template=resource.item
+                )
+            )
+            context.cleaned += 1
+
+
+def shorten(context: StatefulContext, failure: GeneratedDivergence) -> GeneratedDivergence:
+    """A shorter sequence that still ends in a divergence of the same category, if there is one.
+
+    Hypothesis shrinks a sequence step by step, and cannot drop a create and the delete that
+    freed its key for a later create together (without the delete the later create conflicts;
+    without the create the delete has nothing to delete): such pairs stay in its minimal
+    sequence. Here every contiguous run of steps before the divergent one is tried without,
+    longest runs first, by replaying the rest on the builds; the first candidate that still
+    diverges (at any step) becomes the sequence, and the search starts again from it.
+    """
+    steps = list(failure.steps)
+    divergence = failure.divergence
+    category = divergence.category
+    replays = 0
+    improved = True
+    while improved and len(steps) > 1 and replays < MAX_REPLAYS:
+        improved = False
+        prefix = len(steps) - 1
+        for size in range(prefix, 0, -1):
+            for start in range(prefix - size + 1):
+                if replays >= MAX_REPLAYS:
+                    break
+                candidate = steps[:start] + steps[start + size :]
+                replays += 1
+                sent, found = replay(context, candidate)
+                if found is not None and found.category == category:
+                    steps, divergence, improved = sent, found, True
+                    break
+            if improved or replays >= MAX_REPLAYS:
+                break
+    context.replays += replays
+    if len(steps) == len(failure.steps):
+        return failure
+    return divergence_error(divergence, steps)

@@ -186,8 +186,8 @@ def parent_paths(template: str) -> list[str]:
         prefix = segments[:end]
         if any("{" in s for s in prefix):
             continue
-        candidate = "/".join(prefix) or "/"
-        if candidate != template and candidate not in out:
+        candidate = "/".join(prefix)
+        if candidate and candidate != template and candidate not in out:
             out.append(candidate)
     return out
 
@@ -214,7 +214,7 @@ def value_sources(
         if "{" in prefix:
             continue
         for parent in [prefix, *parent_paths(prefix)]:
-            if parent != "/" and parent in listed:
+            if parent in listed:
                 out[param] = ValueSource(param, parent, None)
                 break
     return out
