@@ -339,17 +339,61 @@ def test_render_binary_request_body_and_order_difference() -> None:
     assert table_rows(text)[1] == ["$", "order", "[1, 2]", "[2, 1]"]
 
 
-def test_log_excerpt_windows_and_limit() -> None:
+def test_log_excerpt_shows_the_last_failure_with_the_apps_frames() -> None:
+    earlier = [
+        "fail: Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware[1]",
+        "      System.NullReferenceException: Object reference not set to an instance of an obj",
+        "         at Players.Api.Endpoints.PlayerEndpoints.<CreateAsync>d__6.MoveNext() + 0x2aa",
+    ]
+    middleware = [
+        "      --- End of stack trace from previous location ---",
+        "        at Microsoft.AspNetCore.Routing.EndpointMiddleware.<Invoke>d__5.MoveNext() + 0x4c",
+    ] * 20
+    last = [
+        "info: Microsoft.AspNetCore.Hosting.Diagnostics[1]",
+        "      Request starting HTTP/1.1 PUT http://127.0.0.1/players/1 - application/json 2",
+        "fail: Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware[1]",
+        "      An unhandled exception has occurred while executing the request.",
+        "      System.InvalidOperationException: Value must be set.",
+        "         at System.Data.Common.DbCommand.ExecuteNonQueryAsync(CancellationToken) + 0xb3",
+        "         at Players.Api.Data.PlayerRepository.<UpdateAsync>d__8.MoveNext() + 0x239",
+        *middleware,
+        "        at Players.Api.Validation.ValidationFilter`1.<InvokeAsync>d__0.MoveNext() + 0x59f",
+        *middleware,
+    ]
+    after = ["info: Microsoft.AspNetCore.Hosting.Diagnostics[2]", "      Request finished 500"]
+    out = log_excerpt([*earlier, *middleware, *last, *after])
+    # the last failure only, from two lines before it; the middleware frames folded
+    assert out == [
+        *last[:7],
+        "        … 40 framework frames",
+        "        at Players.Api.Validation.ValidationFilter`1.<InvokeAsync>d__0.MoveNext() + 0x59f",
+        "        … 40 framework frames",
+    ]
+    # excerpting an excerpt changes nothing (the report keeps the excerpt, the text shows it)
+    assert log_excerpt(out) == out
+
+
+def test_log_excerpt_without_a_log_entry_header_and_its_limit() -> None:
     lines = [f"line {n}" for n in range(100)]
     lines[10] = "System.NullReferenceException: x"
-    lines[50] = "fail: y"
+    lines[50] = "Unhandled exception. System.IO.FileNotFoundException: players.db"
     out = log_excerpt(lines)
-    assert out[:2] == ["line 8", "line 9"]
-    assert "..." in out
-    assert "fail: y" in out
-    assert log_excerpt([f"Exception {n}" for n in range(100)]) == [
-        f"Exception {n}" for n in range(30)
+    assert out[:3] == ["line 48", "line 49", lines[50]]
+    assert len(out) == 30
+    assert out[-1] == "… 23 more lines"
+    # no logger header at all: the last exception line
+    assert log_excerpt(["x", "System.Exception: boom", "   at App.Main()"]) == [
+        "x",
+        "System.Exception: boom",
+        "   at App.Main()",
     ]
+    # a frame that names an exception type is not a failure
+    assert (
+        log_excerpt(["   at Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware.Invoke()"])
+        == []
+    )
+    assert log_excerpt(["info: fine"]) == []
     assert log_excerpt([]) == []
 
 

@@ -17,6 +17,7 @@ covers ``x_api_key``).
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import urllib.parse
 from collections.abc import Collection, Sequence
@@ -44,9 +45,19 @@ _PATH_WIDTH: Final = 48
 _VALUE_WIDTH: Final = 40
 _BODY_EXCERPT: Final = 200
 _LOG_BEFORE: Final = 2
-_LOG_AFTER: Final = 6
 _LOG_MAX: Final = 30
-_LOG_MARKERS: Final = ("Exception", "fail:")
+LOG_LINES: Final = 300
+"""How many of the AOT build's last log lines are searched for the exception: a .NET stack
+trace through the ASP.NET Core middleware is easily 60 lines."""
+_LOG_ENTRY = re.compile(r"^(trce|dbug|info|warn|fail|crit): ")
+"""The first line of an entry of .NET's console logger (simple format)."""
+_LOG_FAILURE = re.compile(r"^(fail|crit): |Unhandled exception\.")
+_LOG_EXCEPTION = re.compile(r"^\s*(?!at )[\w.`+<>]*(Exception|Error)(:|$)")
+"""``System.InvalidOperationException: message`` — not a stack frame that names one."""
+_FRAMEWORK_FRAME = re.compile(
+    r"^\s*(at Microsoft\.AspNetCore\.|at System\.Runtime\.CompilerServices\.|"
+    r"--- End of stack trace from previous location ---)"
+)
 
 
 # -- redaction ----------------------------------------------------------------------------
@@ -240,21 +251,42 @@ def _excerpt(body: bytes, width: int = _BODY_EXCERPT) -> str:
 
 
 def log_excerpt(lines: Sequence[str]) -> list[str]:
-    """The lines around each line that mentions ``Exception`` or ``fail:`` (a few before,
-    more after: the stack trace), at most 30; nothing when no line does."""
-    keep: set[int] = set()
-    for index, line in enumerate(lines):
-        if any(marker in line for marker in _LOG_MARKERS):
-            keep.update(range(max(0, index - _LOG_BEFORE), min(len(lines), index + _LOG_AFTER)))
-    chosen = sorted(keep)[:_LOG_MAX]
-    out: list[str] = []
-    previous = -1
-    for index in chosen:
-        if previous >= 0 and index != previous + 1:
-            out.append("...")
-        out.append(lines[index].rstrip())
-        previous = index
+    """The last failure in a log: from a couple of lines before the last ``fail:``/``crit:``
+    entry (or ``Unhandled exception.``; else the last ``…Exception:`` line) to the next log
+    entry, at most 30 lines, runs of ASP.NET Core middleware frames folded into one line so
+    the app's own frames show. Nothing when the log has no failure."""
+    starts = [i for i, line in enumerate(lines) if _LOG_FAILURE.search(line)]
+    if not starts:
+        starts = [i for i, line in enumerate(lines) if _LOG_EXCEPTION.search(line)]
+    if not starts:
+        return []
+    first = starts[-1]
+    end = len(lines)
+    for index in range(first + 1, len(lines)):
+        if _LOG_ENTRY.match(lines[index]):
+            end = index
+            break
+    out = [line.rstrip() for line in lines[max(0, first - _LOG_BEFORE) : first]]
+    folded = 0
+    for line in lines[first:end]:
+        if _FRAMEWORK_FRAME.match(line):
+            folded += 1
+            continue
+        if folded:
+            out.append(f"{_indent(line)}… {folded} framework frame{'s' if folded != 1 else ''}")
+            folded = 0
+        out.append(line.rstrip())
+    if folded:
+        out.append(
+            f"{_indent(lines[end - 1])}… {folded} framework frame{'s' if folded != 1 else ''}"
+        )
+    if len(out) > _LOG_MAX:
+        out = [*out[: _LOG_MAX - 1], f"… {len(out) - _LOG_MAX + 1} more lines"]
     return out
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
 
 
 def render_divergence(

@@ -41,7 +41,13 @@ from _pytest.outcomes import Failed
 from pytest_aotparity.config import MarkerRules, Settings, marker_rules
 from pytest_aotparity.diff.compare import CompareRules, compare, learn_ids
 from pytest_aotparity.diff.model import Divergence
-from pytest_aotparity.diff.render import DEFAULT_REDACT, curl_command, render_divergence
+from pytest_aotparity.diff.render import (
+    DEFAULT_REDACT,
+    LOG_LINES,
+    curl_command,
+    log_excerpt,
+    render_divergence,
+)
 from pytest_aotparity.exchange import BuildName, Exchange
 from pytest_aotparity.replay.idmap import IdMap
 from pytest_aotparity.replay.mirror import Mirror, Peer
@@ -367,7 +373,9 @@ class ParityRun:
         if not failed or target is None:
             return ()
         with contextlib.suppress(Exception):
-            return list(target.log_tail(20))
+            tail = target.log_tail(LOG_LINES)
+            # the failure's own lines; without one (a crash, say) the last lines as they are
+            return log_excerpt(tail) or list(tail[-20:])
         return ()
 
     def render(self, divergences: Sequence[Divergence], state: ItemParity) -> str:
