@@ -349,6 +349,8 @@ def test_log_excerpt_shows_the_last_failure_with_the_apps_frames() -> None:
         "      --- End of stack trace from previous location ---",
         "        at Microsoft.AspNetCore.Routing.EndpointMiddleware.<Invoke>d__5.MoveNext() + 0x4c",
     ] * 20
+    seam = "      --- End of stack trace from previous location ---"
+    one_frame = "        at Microsoft.AspNetCore.Http.RequestDelegate.Invoke() + 0x1"
     last = [
         "info: Microsoft.AspNetCore.Hosting.Diagnostics[1]",
         "      Request starting HTTP/1.1 PUT http://127.0.0.1/players/1 - application/json 2",
@@ -357,6 +359,10 @@ def test_log_excerpt_shows_the_last_failure_with_the_apps_frames() -> None:
         "      System.InvalidOperationException: Value must be set.",
         "         at System.Data.Common.DbCommand.ExecuteNonQueryAsync(CancellationToken) + 0xb3",
         "         at Players.Api.Data.PlayerRepository.<UpdateAsync>d__8.MoveNext() + 0x239",
+        seam,
+        one_frame,
+        seam,
+        "        at Players.Api.Endpoints.PlayerEndpoints.<UpdateAsync>d__7.MoveNext() + 0x1e9",
         *middleware,
         "        at Players.Api.Validation.ValidationFilter`1.<InvokeAsync>d__0.MoveNext() + 0x59f",
         *middleware,
@@ -366,9 +372,11 @@ def test_log_excerpt_shows_the_last_failure_with_the_apps_frames() -> None:
     # the last failure only, from two lines before it; the middleware frames folded
     assert out == [
         *last[:7],
-        "        … 40 framework frames",
+        one_frame,  # a single framework frame stays as it is; the async seams go
+        "        at Players.Api.Endpoints.PlayerEndpoints.<UpdateAsync>d__7.MoveNext() + 0x1e9",
+        "        … 20 framework frames",
         "        at Players.Api.Validation.ValidationFilter`1.<InvokeAsync>d__0.MoveNext() + 0x59f",
-        "        … 40 framework frames",
+        "        … 20 framework frames",
     ]
     # excerpting an excerpt changes nothing (the report keeps the excerpt, the text shows it)
     assert log_excerpt(out) == out

@@ -55,9 +55,10 @@ _LOG_FAILURE = re.compile(r"^(fail|crit): |Unhandled exception\.")
 _LOG_EXCEPTION = re.compile(r"^\s*(?!at )[\w.`+<>]*(Exception|Error)(:|$)")
 """``System.InvalidOperationException: message`` — not a stack frame that names one."""
 _FRAMEWORK_FRAME = re.compile(
-    r"^\s*(at Microsoft\.AspNetCore\.|at System\.Runtime\.CompilerServices\.|"
-    r"--- End of stack trace from previous location ---)"
+    r"^\s*at (Microsoft\.AspNetCore\.|System\.Runtime\.CompilerServices\.)"
 )
+_ASYNC_SEAM = re.compile(r"^\s*--- End of stack trace from previous location ---")
+"""Where an async method resumed: says nothing about the failure, and is dropped."""
 
 
 # -- redaction ----------------------------------------------------------------------------
@@ -253,8 +254,9 @@ def _excerpt(body: bytes, width: int = _BODY_EXCERPT) -> str:
 def log_excerpt(lines: Sequence[str]) -> list[str]:
     """The last failure in a log: from a couple of lines before the last ``fail:``/``crit:``
     entry (or ``Unhandled exception.``; else the last ``…Exception:`` line) to the next log
-    entry, at most 30 lines, runs of ASP.NET Core middleware frames folded into one line so
-    the app's own frames show. Nothing when the log has no failure."""
+    entry, at most 30 lines: the async seams dropped and runs of ASP.NET Core middleware
+    frames folded into one line, so the app's own frames show. Nothing when the log has no
+    failure."""
     starts = [i for i, line in enumerate(lines) if _LOG_FAILURE.search(line)]
     if not starts:
         starts = [i for i, line in enumerate(lines) if _LOG_EXCEPTION.search(line)]
@@ -267,19 +269,24 @@ def log_excerpt(lines: Sequence[str]) -> list[str]:
             end = index
             break
     out = [line.rstrip() for line in lines[max(0, first - _LOG_BEFORE) : first]]
-    folded = 0
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0].rstrip())
+        elif run:
+            out.append(f"{_indent(run[0])}… {len(run)} framework frames")
+        run.clear()
+
     for line in lines[first:end]:
-        if _FRAMEWORK_FRAME.match(line):
-            folded += 1
+        if _ASYNC_SEAM.match(line):
             continue
-        if folded:
-            out.append(f"{_indent(line)}… {folded} framework frame{'s' if folded != 1 else ''}")
-            folded = 0
+        if _FRAMEWORK_FRAME.match(line):
+            run.append(line)
+            continue
+        flush()
         out.append(line.rstrip())
-    if folded:
-        out.append(
-            f"{_indent(lines[end - 1])}… {folded} framework frame{'s' if folded != 1 else ''}"
-        )
+    flush()
     if len(out) > _LOG_MAX:
         out = [*out[: _LOG_MAX - 1], f"… {len(out) - _LOG_MAX + 1} more lines"]
     return out
