@@ -466,9 +466,10 @@ class TwoStores:
         return ex, None
 
 
-def test_shorten_drops_create_delete_pairs_hypothesis_cannot() -> None:
+def things_context() -> tuple[TwoStores, Any]:
+    """Two in-memory builds and a stateful context that sends to them."""
     from pytest_aotparity.generate.plan import Resource
-    from pytest_aotparity.generate.stateful import StatefulContext, replay, shorten
+    from pytest_aotparity.generate.stateful import StatefulContext
 
     things = Resource("/things", "/things/{id}", "id", frozenset({"GET", "PUT", "DELETE"}))
     builds = TwoStores()
@@ -479,6 +480,13 @@ def test_shorten_drops_create_delete_pairs_hypothesis_cannot() -> None:
         to_request=lambda case: case,
         cleanup=lambda request: builds.send(request, "cleanup") and None,
     )
+    return builds, context
+
+
+def test_shorten_drops_create_delete_pairs_hypothesis_cannot() -> None:
+    from pytest_aotparity.generate.stateful import replay, shorten
+
+    builds, context = things_context()
     body = json.dumps({"name": "x", "league": "a"}).encode()
 
     def step(method: str, path: str, payload: bytes = b"", key: str | None = None) -> Step:
@@ -520,18 +528,9 @@ def test_shorten_drops_create_delete_pairs_hypothesis_cannot() -> None:
 
 
 def test_shorten_keeps_a_sequence_that_needs_every_step() -> None:
-    from pytest_aotparity.generate.plan import Resource
-    from pytest_aotparity.generate.stateful import StatefulContext, shorten
+    from pytest_aotparity.generate.stateful import shorten
 
-    things = Resource("/things", "/things/{id}", "id", frozenset({"GET", "PUT", "DELETE"}))
-    builds = TwoStores()
-    context = StatefulContext(
-        resources=[things],
-        strategies={},
-        send=builds.send,
-        to_request=lambda case: case,
-        cleanup=lambda request: builds.send(request, "cleanup") and None,
-    )
+    builds, context = things_context()
     create = RecordedRequest("POST", "/things", body=b'{"league": "a"}', path_template="/things")
     put = RecordedRequest("PUT", "/things/jit-1", b'{"league": "b"}', path_template="/things/{id}")
     get = RecordedRequest("GET", "/things/jit-1", path_template="/things/{id}")
