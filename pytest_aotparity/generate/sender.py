@@ -4,7 +4,11 @@ The JIT build gets the request as generated; the AOT build (and the noise instan
 with JIT ids rewritten to their own through the run's :class:`~pytest_aotparity.replay.idmap.IdMap`
 — the same maps the mirrored suite uses, so ids learned by either are known to both. A
 create (POST, 201 or a ``Location``) teaches the maps the ids it produced. The builds are
-asked concurrently, so a pair costs about as long as the slower build takes.
+asked concurrently, so a pair costs about as long as the slower build takes. Plain
+``http://`` builds (the ones the plugin starts) are asked over the lean
+:class:`~pytest_aotparity.replay.wire.WireClient`, like the mirrored suite's copies: on a
+small CI runner the client's CPU per request is what limits how many pairs go out per
+second. ``https://`` builds go through httpx.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import httpx
 
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
-from pytest_aotparity.replay.mirror import describe_error, direct_client
+from pytest_aotparity.replay.mirror import decoded_body, describe_error, direct_client
+from pytest_aotparity.replay.wire import WireClient, WireError
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
 Origin = Literal["suite", "generated", "stateful"]
@@ -57,6 +62,7 @@ class PairSender:
         self._learn_ids = learn_ids
         self._timeout = timeout
         self._clients: dict[BuildName, httpx.Client] = {}
+        self._wires: dict[BuildName, WireClient] = {}
         self._lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(2, len(others) + 1), thread_name_prefix="aotparity-generate"
@@ -82,15 +88,39 @@ class PairSender:
                     self._clients[build.name] = client
         return client
 
+    def _wire(self, build: Build) -> WireClient:
+        client = self._wires.get(build.name)
+        if client is None:
+            with self._lock:
+                client = self._wires.get(build.name)
+                if client is None:
+                    client = WireClient(build.base_url)
+                    self._wires[build.name] = client
+        return client
+
     def send_one(self, build: Build, request: RecordedRequest) -> RecordedResponse:
         """``request`` to one build, as is (no id rewriting)."""
         headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
         started = time.perf_counter()
         try:
-            response = self._client(build).request(
-                request.method, request.path, headers=headers, content=request.body or None
-            )
-        except httpx.HTTPError as exc:
+            if build.base_url.startswith("http://"):
+                answer = self._wire(build).request(
+                    request.method,
+                    request.path,
+                    headers,
+                    request.body,
+                    connect_timeout=self._timeout.connect or 10.0,
+                    read_timeout=self._timeout.read or 300.0,
+                )
+                status, response_headers = answer.status, tuple(answer.headers)
+                body = decoded_body(status, httpx.Headers(answer.headers), answer.body)
+            else:
+                response = self._client(build).request(
+                    request.method, request.path, headers=headers, content=request.body or None
+                )
+                status, body = response.status_code, response.content
+                response_headers = tuple(response.headers.multi_items())
+        except (httpx.HTTPError, WireError, OSError) as exc:
             return RecordedResponse(
                 build=build.name,
                 status=None,
@@ -99,9 +129,9 @@ class PairSender:
             )
         return RecordedResponse(
             build=build.name,
-            status=response.status_code,
-            headers=tuple(response.headers.multi_items()),
-            body=response.content,
+            status=status,
+            headers=response_headers,
+            body=body,
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
 
@@ -159,3 +189,6 @@ class PairSender:
         for client in clients.values():
             with contextlib.suppress(Exception):
                 client.close()
+        wires, self._wires = self._wires, {}
+        for wire in wires.values():
+            wire.close()

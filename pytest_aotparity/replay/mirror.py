@@ -99,7 +99,8 @@ def _recorded_request(request: httpx.Request, body: bytes) -> RecordedRequest:
     )
 
 
-def _decoded(status: int, headers: httpx.Headers, raw: bytes) -> bytes:
+def decoded_body(status: int, headers: httpx.Headers, raw: bytes) -> bytes:
+    """``raw`` without its content encoding (gzip, deflate, br…), as far as httpx knows it."""
     if not headers.get("content-encoding"):
         return raw
     try:
@@ -295,7 +296,7 @@ class Mirror:
                     read_timeout=timeouts.get("read") or 300.0,
                 )
                 status, response_headers = answer.status, answer.headers
-                body = _decoded(status, httpx.Headers(response_headers), answer.body)
+                body = decoded_body(status, httpx.Headers(response_headers), answer.body)
             else:
                 outgoing = httpx.Request(
                     request.method,
@@ -412,7 +413,7 @@ class Mirror:
             build="jit",
             status=response.status_code,
             headers=tuple(response.headers.multi_items()),
-            body=_decoded(response.status_code, response.headers, raw),
+            body=decoded_body(response.status_code, response.headers, raw),
             elapsed_ms=elapsed,
         )
         peers = [(peer, req, future.result()) for peer, req, future in pending]
@@ -464,7 +465,7 @@ class Mirror:
             build="jit",
             status=response.status_code,
             headers=tuple(response.headers.multi_items()),
-            body=_decoded(response.status_code, response.headers, raw),
+            body=decoded_body(response.status_code, response.headers, raw),
             elapsed_ms=elapsed,
         )
         peers = [(peer, req, await _wait(future)) for peer, req, future in pending]

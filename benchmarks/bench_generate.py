@@ -1,0 +1,579 @@
+"""Do generated parity tests send request pairs as fast as schemathesis sends single requests?
+
+    .venv/bin/python benchmarks/bench_generate.py [--examples 50] [--rounds 3] [--seed N]
+        [--st-workers 1] [--aot-flavour aot] [--pytest-arg ARG] [--no-count-check] [--keep]
+
+One run measures both sides, side by side, on the fake players app
+(``tests/fakeapps/players.py``, FastAPI, OpenAPI at ``/openapi.json``) with the same number of
+examples per operation. Each side runs ``--rounds`` times, alternating which goes first; the
+best round counts, the others are shown. Before every round the apps it needs are started
+afresh (``127.0.0.1`` only, free ports) and waited for on ``/health``, so every round starts
+from the same data and app startup is never timed; they are stopped after the round.
+
+- **plugin**: ``pytest --aot-parity`` in an empty temporary directory (an empty
+  ``pytest.ini``, ``-p no:cacheprovider``, no hand-written test), the jit and aot flavours
+  given as ``http://127.0.0.1:PORT`` targets, ``--aot-parity-examples=N`` and
+  ``--aot-parity-stateful-steps=0`` (the stateful test is left out; the per-operation tests
+  and the OpenAPI document comparison run). The count is the number of lines in
+  ``--aot-parity-generate-log``: one per request pair generated for an operation —
+  schemathesis' boundary (coverage) cases, hypothesis examples, and the pairs re-sent while
+  shrinking a divergence (the fake aot app diverges on purpose, so there is shrinking; pytest
+  exits 1, which is expected). Not counted, though their time is included: the document
+  comparison (one pair), the GETs that harvest real path values from the jit build, and the
+  DELETEs that undo creates only one build accepted. Hypothesis stops drawing new examples
+  for an operation once one diverged (it shrinks it instead), so on the diverging operations
+  the plugin sends fewer than N pairs, and its fixed costs are spread over fewer requests.
+  ``--aot-flavour jit`` gives the plugin two jit-flavour apps instead: nothing (or little)
+  diverges, and it sends about N pairs per operation, like schemathesis.
+- **schemathesis**: ``schemathesis run`` against the jit app's ``/openapi.json`` with
+  ``--max-examples N --phases coverage,fuzzing --mode all --checks not_a_server_error
+  --suppress-health-check all --workers 1`` (the examples phase is left out: the document has
+  no examples; the stateful phase is left out as on the plugin side; ``not_a_server_error``
+  sends no request of its own; one worker is schemathesis' default and matches the plugin,
+  which runs one generated test at a time). The count is the ``N generated`` of its summary
+  (test cases; one request each with that check). Unless ``--no-count-check``, one more,
+  untimed, run writes a VCR cassette and the script checks that its number of recorded
+  interactions equals that run's ``generated`` count. (The timed rounds write no cassette: it
+  costs schemathesis ~10 %; the plugin's JSON-lines log is lighter: no response bodies.)
+
+Three times per round, each giving a rate (requests ÷ seconds):
+
+- **wall**: the subprocess from start to exit — interpreter startup, imports, reading the
+  OpenAPI document, generation, reporting. The goal is judged on this one.
+- **session**: what the tool prints as its own duration (pytest's ``in X s``, which
+  includes collection, i.e. reading the document; schemathesis' closing ``in X s``).
+- **phase**: request generation alone — for the plugin the sum of the setup, call and
+  teardown durations (``--durations=0``) of its per-operation items; for schemathesis the
+  sum of its Coverage and Fuzzing phase durations. Not quite like for like: the plugin
+  imports hypothesis and schemathesis and builds its schema inside its first generated item,
+  schemathesis before its phases; so the table also shows the plugin's rate without its
+  first item.
+
+Both sides run in this script's environment. With ``PYTHONDONTWRITEBYTECODE`` set (as in many
+containers), pytest cannot cache the modules it rewrites for assertions — those of every
+installed package with a pytest plugin, schemathesis and hypothesis included — so the
+plugin's pytest run compiles them again each time (seconds; the table notes it); the
+schemathesis CLI loads them from their ordinary ``.pyc`` files. ``--pytest-arg=--assert=plain``
+shows the plugin without that cost (its generated tests need no assertion rewriting).
+
+Both sides start each round with hypothesis' unicode tables already built (copied into the
+fresh directory), as a warm machine would have them; nothing else is shared between rounds.
+The requirement: plugin pairs/s ÷ schemathesis requests/s ≥ 1.0. The script exits 0 whether
+or not it is met, and 1 only when something failed to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+REPO = HERE.parents[1]
+PLAYERS = REPO / "tests" / "fakeapps" / "players.py"
+LOOPBACK = "127.0.0.1"
+PLUGIN = "plugin"
+SCHEMATHESIS = "schemathesis"
+LABELS = {
+    PLUGIN: "plugin (pairs to jit+aot)",
+    SCHEMATHESIS: "schemathesis (jit only)",
+}
+MEASURES = ("wall", "session", "phase")
+
+# -- the apps --------------------------------------------------------------------------------
+
+
+class BenchError(RuntimeError):
+    """Something did not run as it should; the message says what."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    with httpx.Client(trust_env=False, timeout=1) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise BenchError(f"the app for {url} exited with {proc.returncode}:\n{_tail(log)}")
+            try:
+                if client.get(url + "/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    raise BenchError(f"{url} never answered /health within {timeout:g} s:\n{_tail(log)}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def running_app(flavour: str, logs: Path, timeout: float) -> Iterator[str]:
+    """The fake players app (``flavour``) on a free loopback port; its base URL."""
+    port = _free_port()
+    log = logs / f"app-{flavour}-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(PLAYERS),
+                "--flavour",
+                flavour,
+                "--host",
+                LOOPBACK,
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    url = f"http://{LOOPBACK}:{port}"
+    try:
+        _wait_healthy(url, proc, log, timeout)
+        yield url
+    finally:
+        _stop(proc)
+
+
+# -- running a side ---------------------------------------------------------------------------
+
+
+@dataclass
+class Round:
+    requests: int
+    wall: float
+    session: float | None
+    phase: float | None
+    first: tuple[str, int, float] | None = None
+    """Plugin: the first generated item run — its name, pairs and seconds (it pays for
+    importing hypothesis and schemathesis and for building the schemathesis schema)."""
+
+    def seconds(self, measure: str) -> float | None:
+        value: float | None = getattr(self, measure)
+        return value
+
+    def rate(self, measure: str) -> float | None:
+        seconds = self.seconds(measure)
+        return self.requests / seconds if seconds else None
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)  # the run is exactly what this script says
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)  # .hypothesis in the round's directory
+    env["NO_PROXY"] = env["no_proxy"] = f"{LOOPBACK},localhost"
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def _run(cmd: list[str], cwd: Path, name: str, timeout: float) -> tuple[int, str, str, float]:
+    """Run ``cmd``; its exit code, stdout, stderr (both also kept in ``cwd/name``) and wall
+    time."""
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"{cmd[0]} ... ran for more than {timeout:g} s (--timeout)") from exc
+    wall = time.perf_counter() - started
+    (cwd / name).write_text(proc.stdout + ("\n--- stderr ---\n" + proc.stderr))
+    return proc.returncode, proc.stdout, proc.stderr, wall
+
+
+def _fresh_dir(root: Path, name: str, unicode_cache: Path) -> Path:
+    directory = root / name
+    directory.mkdir()
+    shutil.copytree(unicode_cache, directory / ".hypothesis" / "unicode_data")
+    return directory
+
+
+def build_unicode_cache(root: Path) -> Path:
+    """Hypothesis' unicode tables, built once (each fresh directory would build them again:
+    seconds of CPU that neither side spends on a machine that has run it before)."""
+    code = (
+        "from hypothesis import given, settings, strategies as st\n"
+        "@settings(max_examples=3, database=None)\n"
+        "@given(st.text(), st.text(alphabet=st.characters(codec='utf-8')))\n"
+        "def t(a, b): pass\n"
+        "t()\n"
+    )
+    where = root / "unicode-cache"
+    where.mkdir()
+    subprocess.run([sys.executable, "-c", code], cwd=where, env=_env(), check=True, timeout=600)
+    cache = where / ".hypothesis" / "unicode_data"
+    if not cache.is_dir():
+        raise BenchError("hypothesis built no unicode tables in .hypothesis/unicode_data")
+    return cache
+
+
+_SESSION_TIME = re.compile(r"\bin (\d+(?:\.\d+)?)s\b")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s+(setup|call|teardown)\s+(aot-parity::.+?)\s*$")
+DOCUMENT_ITEM = "aot-parity::openapi-document"
+
+
+def _last_session_time(output: str) -> float | None:
+    for line in reversed(output.splitlines()):
+        if line.strip().startswith(("=", "-")) or " passed" in line or " failed" in line:
+            found = _SESSION_TIME.findall(line)
+            if found:
+                return float(found[-1])
+    return None
+
+
+def run_plugin(
+    root: Path, name: str, args: argparse.Namespace, unicode_cache: Path, logs: Path
+) -> Round:
+    directory = _fresh_dir(root, name, unicode_cache)
+    (directory / "pytest.ini").write_text("[pytest]\n")
+    log = directory / "generated.jsonl"
+    with ExitStack() as stack:
+        jit = stack.enter_context(running_app("jit", logs, args.start_timeout))
+        aot = stack.enter_context(running_app(args.aot_flavour, logs, args.start_timeout))
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--color=no",
+            "--aot-parity",
+            f"--aot-parity-jit={jit}",
+            f"--aot-parity-aot={aot}",
+            f"--aot-parity-examples={args.examples}",
+            "--aot-parity-stateful-steps=0",
+            f"--aot-parity-generate-log={log}",
+            "--durations=0",
+            "--durations-min=0",
+        ]
+        if args.seed is not None:
+            cmd.append(f"--hypothesis-seed={args.seed}")
+        cmd.extend(args.pytest_arg)
+        code, output, errors, wall = _run(cmd, directory, "pytest-output.txt", args.timeout)
+    # 1: the fake aot app diverges on purpose, so generated tests fail; that is expected.
+    if code not in (0, 1):
+        raise BenchError(f"pytest exited with {code} in {directory}:\n{(output + errors)[-3000:]}")
+    if not log.is_file():
+        raise BenchError(f"pytest wrote no generate log ({log}):\n{output[-3000:]}")
+    rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line]
+    if not rows:
+        raise BenchError(f"the generate log {log} is empty: no pair was sent")
+    per_item: dict[str, float] = {}
+    for line in output.splitlines():
+        match = _DURATION.match(line)
+        if match and match.group(3) != DOCUMENT_ITEM:
+            item = match.group(3)
+            per_item[item] = per_item.get(item, 0.0) + float(match.group(1))
+    first_item = rows[0]["item"]
+    first_pairs = sum(1 for row in rows if row["item"] == first_item)
+    return Round(
+        requests=len(rows),
+        wall=wall,
+        session=_last_session_time(output),
+        phase=sum(per_item.values()) if per_item else None,
+        first=(first_item, first_pairs, per_item[first_item]) if first_item in per_item else None,
+    )
+
+
+_GENERATED = re.compile(r"^\s*(\d+) generated\b", re.MULTILINE)
+_PHASE_TIME = re.compile(r"\b(Coverage|Fuzzing) \(in (\d+(?:\.\d+)?)s\)")
+
+
+def _schemathesis() -> str:
+    beside = Path(sys.executable).parent / "schemathesis"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("schemathesis")
+    if found is None:
+        raise BenchError("no schemathesis command next to this Python or on PATH")
+    return found
+
+
+def schemathesis_cmd(url: str, args: argparse.Namespace) -> list[str]:
+    cmd = [
+        _schemathesis(),
+        "run",
+        f"{url}/openapi.json",
+        "--max-examples",
+        str(args.examples),
+        "--phases",
+        "coverage,fuzzing",
+        "--mode",
+        "all",
+        "--checks",
+        "not_a_server_error",
+        "--suppress-health-check",
+        "all",
+        "--workers",
+        str(args.st_workers),
+        "--no-color",
+    ]
+    if args.seed is not None:
+        cmd.extend(["--seed", str(args.seed)])
+    return cmd
+
+
+def _generated(output: str, directory: Path) -> int:
+    found = _GENERATED.findall(output)
+    if not found:
+        raise BenchError(
+            f"no 'N generated' in schemathesis' summary ({directory}):\n{output[-3000:]}"
+        )
+    count = int(found[-1])
+    if count == 0:
+        raise BenchError(f"schemathesis generated no test case ({directory})")
+    return count
+
+
+def run_schemathesis(
+    root: Path, name: str, args: argparse.Namespace, unicode_cache: Path, logs: Path
+) -> Round:
+    directory = _fresh_dir(root, name, unicode_cache)
+    with running_app("jit", logs, args.start_timeout) as jit:
+        code, output, errors, wall = _run(
+            schemathesis_cmd(jit, args), directory, "schemathesis-output.txt", args.timeout
+        )
+    # 1: a check failed (the jit app answers no 5xx, but a failure is still a finished run).
+    if code not in (0, 1):
+        raise BenchError(
+            f"schemathesis exited with {code} in {directory}:\n{(output + errors)[-3000:]}"
+        )
+    phases = _PHASE_TIME.findall(output)
+    closing = [line for line in output.splitlines() if line.startswith("=") and " in " in line]
+    session = _SESSION_TIME.findall(closing[-1]) if closing else []
+    return Round(
+        requests=_generated(output, directory),
+        wall=wall,
+        session=float(session[-1]) if session else None,
+        phase=sum(float(seconds) for _, seconds in phases) if phases else None,
+    )
+
+
+def check_schemathesis_count(
+    root: Path, args: argparse.Namespace, unicode_cache: Path, logs: Path
+) -> str:
+    """One untimed run with a VCR cassette: do its interactions match ``N generated``?"""
+    directory = _fresh_dir(root, "count-check", unicode_cache)
+    cassette = directory / "cassette.yaml"
+    with running_app("jit", logs, args.start_timeout) as jit:
+        cmd = [*schemathesis_cmd(jit, args), "--report", "vcr", "--report-vcr-path", str(cassette)]
+        code, output, errors, _ = _run(cmd, directory, "schemathesis-output.txt", args.timeout)
+    if code not in (0, 1):
+        raise BenchError(
+            f"schemathesis exited with {code} in {directory}:\n{(output + errors)[-3000:]}"
+        )
+    generated = _generated(output, directory)
+    if not cassette.is_file():
+        raise BenchError(f"schemathesis wrote no cassette at {cassette}")
+    interactions = sum(
+        1 for line in cassette.read_text(errors="replace").splitlines() if line.startswith("- id:")
+    )
+    verdict = "the same" if interactions == generated else "DIFFERENT: the count is not exact"
+    return (
+        f"count check (one more schemathesis run, untimed, with a VCR cassette): "
+        f"{interactions} requests recorded, summary says {generated} generated: {verdict}"
+    )
+
+
+# -- the table --------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def best(rounds: list[Round], measure: str) -> Round | None:
+    timed = [r for r in rounds if r.rate(measure) is not None]
+    return max(timed, key=lambda r: r.rate(measure) or 0.0) if timed else None
+
+
+def print_table(results: dict[str, list[Round]], args: argparse.Namespace) -> None:
+    seed = f", seed {args.seed}" if args.seed is not None else ", random seeds"
+    print(
+        f"fake players app, {args.examples} examples per operation, {args.rounds} round"
+        f"{'s' if args.rounds != 1 else ''}{seed}, schemathesis workers {args.st_workers}, "
+        f"plugin targets jit + {args.aot_flavour} flavour"
+        + (f", extra pytest args {' '.join(args.pytest_arg)}" if args.pytest_arg else "")
+        + "; best round per measure (highest rate)"
+    )
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print(
+            "  note: PYTHONDONTWRITEBYTECODE is set: pytest cannot cache the assertion-rewritten "
+            "modules of installed pytest plugins (schemathesis, hypothesis, ...) and compiles "
+            "them again in every run"
+        )
+    header = f"  {'side':<27} {'requests':>8}"
+    for measure in MEASURES:
+        header += f"  {measure + ' s':>10} {'/s':>7}"
+    print(header)
+    for side, rounds in results.items():
+        line = f"  {LABELS[side]:<27}"
+        for index, measure in enumerate(MEASURES):
+            chosen = best(rounds, measure)
+            if index == 0:
+                line += f" {chosen.requests if chosen else 0:>8}"
+            seconds = chosen.seconds(measure) if chosen else None
+            rate = chosen.rate(measure) if chosen else None
+            line += f"  {_fmt(seconds, '10.2f')} {_fmt(rate, '7.1f')}"
+        print(line)
+    print("  (requests: of the best round by wall rate; another measure's best may differ)")
+    print("rounds (requests: wall s, session s, phase s -> wall /s):")
+    for side, rounds in results.items():
+        shown = "; ".join(
+            f"{r.requests}: {r.wall:.2f}, {_fmt(r.session, '.2f')}, {_fmt(r.phase, '.2f')}"
+            f" -> {_fmt(r.rate('wall'), '.1f')}"
+            for r in rounds
+        )
+        print(f"  {LABELS[side]:<27} {shown}")
+    fastest = best(results[PLUGIN], "phase")
+    if fastest is not None and fastest.first is not None and fastest.phase:
+        item, pairs, seconds = fastest.first
+        rest = fastest.requests - pairs
+        rate = rest / (fastest.phase - seconds) if fastest.phase > seconds else None
+        print(
+            f"  plugin, best phase round: its first generated item ({item}) took {seconds:.2f} s"
+            f" for {pairs} pairs (it imports hypothesis and schemathesis and builds the schema);"
+            f" the other {rest} pairs went at {_fmt(rate, '.1f')}/s"
+        )
+    for measure in MEASURES:
+        plugin = best(results[PLUGIN], measure)
+        other = best(results[SCHEMATHESIS], measure)
+        plugin_rate = plugin.rate(measure) if plugin else None
+        other_rate = other.rate(measure) if other else None
+        if plugin_rate is None or not other_rate:
+            print(f"ratio ({measure}): n/a")
+            continue
+        ratio = plugin_rate / other_rate
+        verdict = ("OK" if ratio >= 1 else "BELOW GOAL") if measure == "wall" else ""
+        goal = "   (goal >= 1.00x)" if measure == "wall" else ""
+        print(
+            f"ratio plugin pairs/s / schemathesis requests/s ({measure:<7}): "
+            f"{ratio:5.2f}x{goal} {verdict}".rstrip()
+        )
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--examples", type=int, default=50, help="examples per operation")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--seed", type=int, default=None, help="hypothesis seed for both sides (default: random)"
+    )
+    parser.add_argument(
+        "--st-workers", default="1", help="schemathesis --workers (default 1, its own default)"
+    )
+    parser.add_argument(
+        "--no-count-check",
+        dest="count_check",
+        action="store_false",
+        help="skip the untimed schemathesis run that checks its request count",
+    )
+    parser.add_argument(
+        "--aot-flavour",
+        choices=["aot", "jit"],
+        default="aot",
+        help="flavour of the plugin's aot target (jit: two equal builds, nothing diverges)",
+    )
+    parser.add_argument(
+        "--pytest-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="one more argument for the plugin's pytest run (repeat for more), "
+        "e.g. --pytest-arg=--assert=plain",
+    )
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per tool run")
+    parser.add_argument("--start-timeout", type=float, default=60, help="seconds per app start")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the working directory (outputs, logs)"
+    )
+    args = parser.parse_args(argv)
+    if args.examples < 1 or args.rounds < 1:
+        parser.error("--examples and --rounds must be at least 1")
+
+    # SIGTERM unwinds like Ctrl-C, so the apps and the tool runs are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    results: dict[str, list[Round]] = {PLUGIN: [], SCHEMATHESIS: []}
+    root = Path(tempfile.mkdtemp(prefix="aotparity-bench-generate-"))
+    logs = root / "app-logs"
+    logs.mkdir()
+    check = ""
+    try:
+        cache = build_unicode_cache(root)
+        for number in range(args.rounds):
+            order = [PLUGIN, SCHEMATHESIS] if number % 2 == 0 else [SCHEMATHESIS, PLUGIN]
+            for side in order:
+                run = run_plugin if side == PLUGIN else run_schemathesis
+                done = run(root, f"{side}-{number + 1}", args, cache, logs)
+                results[side].append(done)
+                print(
+                    f"round {number + 1} {side}: {done.requests} requests, {done.wall:.2f} s wall",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        if args.count_check:
+            check = check_schemathesis_count(root, args, cache, logs)
+    except (BenchError, subprocess.CalledProcessError, OSError) as exc:
+        print(f"bench_generate: {exc}", file=sys.stderr)
+        print(f"(outputs kept in {root})", file=sys.stderr)
+        return 1
+    except BaseException:
+        print(f"(outputs kept in {root})", file=sys.stderr)
+        raise
+    print_table(results, args)
+    if check:
+        print(check)
+    if args.keep:
+        print(f"outputs kept in {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
