@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_aotparity.diff.compare import CompareRules, Comparison, compare
+from pytest_aotparity.diff.compare import CompareRules, Comparison, NoiseMemory, compare
 from pytest_aotparity.diff.model import Category, DiffKind
 from pytest_aotparity.exchange import Exchange, RecordedRequest, RecordedResponse
 
@@ -157,3 +157,41 @@ def test_noise_uses_the_same_ignore_rules() -> None:
     comparison = compare(exchange, CompareRules(ignore_paths=("$.requestId",)))
     assert [(d.path, d.kind) for d in comparison.differences] == [("$.tags", DiffKind.ORDER)]
     assert comparison.cancelled == []
+
+
+def test_noise_seen_on_an_endpoint_is_remembered_for_the_run() -> None:
+    """Two instances of the same build agree now and then by chance (two timestamps taken in
+    the same microsecond): the field is still noise, because it was noise before."""
+    memory = NoiseMemory()
+
+    def exchange(jit: Any, aot: Any, noise: Any, path: str = "/players/10") -> Exchange:
+        return Exchange(
+            request=RecordedRequest("GET", path, path_template="/players/{squadNumber}"),
+            jit=answer("jit", jit),
+            aot=answer("aot", aot),
+            noise=answer("noise", noise),
+        )
+
+    endpoint = "GET /players/{squadNumber}"
+    first = exchange(
+        {"servedAt": "t1", "n": 1}, {"servedAt": "t2", "n": 1}, {"servedAt": "t3", "n": 1}
+    )
+    assert not compare(first, CompareRules(), memory=memory, endpoint=endpoint).diverged
+    assert memory.known(endpoint) == {("$.servedAt", DiffKind.VALUE)}
+
+    # the noise instance happened to answer the same servedAt as the jit build
+    by_chance = exchange(
+        {"servedAt": "t5", "n": 1}, {"servedAt": "t4", "n": 1}, {"servedAt": "t5", "n": 1}
+    )
+    assert compare(by_chance, CompareRules()).diverged  # on its own: reported
+    remembered = compare(by_chance, CompareRules(), memory=memory, endpoint=endpoint)
+    assert not remembered.diverged
+    assert [d.path for d in remembered.cancelled] == ["$.servedAt"]
+
+    # only the same kind at the same place, and only on that endpoint
+    typed = exchange({"servedAt": "t6"}, {"servedAt": 6}, {"servedAt": "t6"})
+    assert found(compare(typed, CompareRules(), memory=memory, endpoint=endpoint)) == [
+        ("$.servedAt", DiffKind.TYPE)
+    ]
+    other = compare(by_chance, CompareRules(), memory=memory, endpoint="GET /players")
+    assert found(other) == [("$.servedAt", DiffKind.VALUE)]

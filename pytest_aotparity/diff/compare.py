@@ -62,6 +62,11 @@ cancelled, counted, not reported — when a JIT-vs-noise difference has the same
 path (indices as ``[*]``) **and the same kind**: a type change or a missing field is never
 cancelled by a value change at the same place. Status and connection errors are never noise.
 
+With a :class:`NoiseMemory` (one per run) what the noise instance showed is also remembered per
+endpoint, and cancels the same (generic path, kind) in later answers of that endpoint: two
+instances of the same build can now and then agree by chance (two timestamps taken in the same
+microsecond), and a field that is noise is noise on every answer of its endpoint.
+
 Category precedence
 -------------------
 The first that applies, from the statuses down to the fields:
@@ -91,8 +96,9 @@ import contextlib
 import difflib
 import gc
 import re
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -211,15 +217,48 @@ class Comparison:
         )
 
 
+NoiseKey = tuple[str, DiffKind]
+"""A generic path and a kind of difference."""
+
+
+class NoiseMemory:
+    """Where a build disagreed with its own second instance, per endpoint, for a whole run.
+
+    The endpoint is the caller's name for what was asked (``"GET /players/{id}"``). Thread-safe:
+    the mirrored suite and the generated tests compare from several threads."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, frozenset[NoiseKey]] = {}
+        self._lock = threading.Lock()
+
+    def learn(self, endpoint: str, noisy: Collection[NoiseKey]) -> None:
+        if not noisy:
+            return
+        with self._lock:
+            known = self._seen.get(endpoint, frozenset())
+            if not known.issuperset(noisy):
+                self._seen[endpoint] = known | frozenset(noisy)
+
+    def known(self, endpoint: str) -> frozenset[NoiseKey]:
+        return self._seen.get(endpoint, frozenset())
+
+
 def compare(
-    exchange: Exchange, rules: CompareRules, id_map: Mapping[str, str] | None = None
+    exchange: Exchange,
+    rules: CompareRules,
+    id_map: Mapping[str, str] | None = None,
+    *,
+    memory: NoiseMemory | None = None,
+    endpoint: str = "",
 ) -> Comparison:
     """Compare the JIT and AOT answers of ``exchange`` (see the module docstring).
 
     ``id_map`` maps ids the JIT build generated to the ids the AOT build generated for the
-    same resources (learned by the replay layer, e.g. with :func:`learn_ids`)."""
+    same resources (learned by the replay layer, e.g. with :func:`learn_ids`). With
+    ``memory``, the noise seen earlier on ``endpoint`` is cancelled too, and what this
+    exchange's noise answer shows is remembered for it."""
     with _collector_paused():
-        return _compare(exchange, rules, id_map or {})
+        return _compare(exchange, rules, id_map or {}, memory, endpoint)
 
 
 @contextlib.contextmanager
@@ -238,25 +277,36 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _compare(exchange: Exchange, rules: CompareRules, id_map: Mapping[str, str]) -> Comparison:
+def _compare(
+    exchange: Exchange,
+    rules: CompareRules,
+    id_map: Mapping[str, str],
+    memory: NoiseMemory | None,
+    endpoint: str,
+) -> Comparison:
     decoded: dict[int, Body] = {}  # the JIT body is decoded once for aot and noise
     found = _compare_pair(exchange.jit, exchange.aot, rules, id_map, decoded)
     if not found:
         return Comparison(differences=[])
     cancelled: list[Difference] = []
     noise = exchange.noise
-    if (
-        noise is not None
-        and noise.error is None
-        and exchange.jit.error is None
-        and noise.status == exchange.jit.status
-        and any(d.kind not in _NOT_NOISE for d in found)
-    ):
-        noisy = {
-            (d.generic_path, d.kind)
-            for d in _compare_pair(exchange.jit, noise, rules, {}, decoded)
-            if d.kind not in _NOT_NOISE
-        }
+    noisy: set[NoiseKey] = set()
+    if any(d.kind not in _NOT_NOISE for d in found):
+        if (
+            noise is not None
+            and noise.error is None
+            and exchange.jit.error is None
+            and noise.status == exchange.jit.status
+        ):
+            noisy = {
+                (d.generic_path, d.kind)
+                for d in _compare_pair(exchange.jit, noise, rules, {}, decoded)
+                if d.kind not in _NOT_NOISE
+            }
+        if memory is not None:
+            memory.learn(endpoint, noisy)
+            noisy |= memory.known(endpoint)
+    if noisy:
         kept: list[Difference] = []
         for difference in found:
             if (

@@ -185,7 +185,8 @@ class GenerationContext:
 
     def judge(self) -> Callable[[Exchange], tuple[Divergence | None, int]]:
         """The engine and rules of the mirrored suite, as a function of one exchange."""
-        from pytest_aotparity.diff.compare import CompareRules, compare
+        from pytest_aotparity.diff.compare import CompareRules, NoiseMemory, compare
+        from pytest_aotparity.replay.controller import endpoint_of
 
         run = self.parity_run()
         rules: CompareRules = (
@@ -199,6 +200,7 @@ class GenerationContext:
             )
         )
         headers = rules.compared_headers
+        memory = run.noise_memory if run is not None else NoiseMemory()
 
         def judge(exchange: Exchange) -> tuple[Divergence | None, int]:
             jit, aot = exchange.jit, exchange.aot
@@ -210,7 +212,9 @@ class GenerationContext:
             ):
                 return None, 0
             id_map = dict(run.aot_ids.mapping) if run is not None else {}
-            comparison = compare(exchange, rules, id_map=id_map)
+            comparison = compare(
+                exchange, rules, id_map=id_map, memory=memory, endpoint=endpoint_of(exchange)
+            )
             noise = _cancelled(comparison.cancelled)
             if comparison.diverged:
                 return comparison.divergence(exchange), noise

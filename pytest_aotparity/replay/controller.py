@@ -39,7 +39,7 @@ import pytest
 from _pytest.outcomes import Failed
 
 from pytest_aotparity.config import MarkerRules, Settings, marker_rules
-from pytest_aotparity.diff.compare import CompareRules, compare, learn_ids
+from pytest_aotparity.diff.compare import CompareRules, NoiseMemory, compare, learn_ids
 from pytest_aotparity.diff.model import Divergence
 from pytest_aotparity.diff.render import (
     DEFAULT_REDACT,
@@ -127,6 +127,12 @@ def _trivially_equal(exchange: Exchange, headers: Collection[str]) -> bool:
     return all(jit.header(name) == aot.header(name) for name in headers)
 
 
+def endpoint_of(exchange: Exchange) -> str:
+    """``METHOD /route/{template}`` of the request (the noise memory's key)."""
+    request = exchange.request
+    return f"{request.method} {request.path_template or infer_template(request.path)}"
+
+
 class ParityRun:
     """Hooks and state of one enabled run (see the module docstring)."""
 
@@ -139,6 +145,8 @@ class ParityRun:
         self.cleanup: EmergencyCleanup | None = None
         self.mirror: Mirror | None = None
         self.aot_ids = IdMap("aot")
+        self.noise_memory = NoiseMemory()
+        """Noise per endpoint, for the whole run (suite and generated requests)."""
         self.noise_ids = IdMap("noise")
         self.current: ItemParity | None = None
         self.outside: ItemParity | None = None
@@ -359,7 +367,13 @@ class ParityRun:
             state.compared += 1
             if _trivially_equal(exchange, headers):
                 continue
-            comparison = compare(exchange, rules, id_map=id_map)
+            comparison = compare(
+                exchange,
+                rules,
+                id_map=id_map,
+                memory=self.noise_memory,
+                endpoint=endpoint_of(exchange),
+            )
             state.noise_filtered += _cancelled_count(comparison.cancelled)
             if comparison.diverged:
                 new.append(comparison.divergence(exchange))
