@@ -1,18 +1,37 @@
 """Do generated parity tests send request pairs as fast as schemathesis sends single requests?
 
     .venv/bin/python benchmarks/bench_generate.py [--examples 50] [--rounds 3] [--seed N]
-        [--st-workers 1] [--aot-flavour aot] [--pytest-arg ARG] [--no-count-check] [--keep]
+        [--st-workers 1] [--pytest-arg ARG] [--no-count-check] [--keep]
+        [--app fake] [--aot-flavour aot]
+        [--app sample] [--jit-image aotparity-sample:jit] [--aot-image aotparity-sample:aot]
 
-One run measures both sides, side by side, on the fake players app
-(``tests/fakeapps/players.py``, FastAPI, OpenAPI at ``/openapi.json``) with the same number of
-examples per operation. Each side runs ``--rounds`` times, alternating which goes first; the
-best round counts, the others are shown. Before every round the apps it needs are started
-afresh (``127.0.0.1`` only, free ports) and waited for on ``/health``, so every round starts
-from the same data and app startup is never timed; they are stopped after the round.
+One run measures both sides, side by side, on one app with the same number of examples per
+operation. Each side runs ``--rounds`` times, alternating which goes first; the best round
+counts, the others are shown. Before every round the builds it needs are started afresh
+(``127.0.0.1`` only) and waited for on ``/health``, so every round starts from the same
+(seeded) data and app startup is never timed; they are stopped after the round, whatever
+happens (an error, Ctrl-C, SIGTERM).
+
+- ``--app fake`` (the default): the fake players app (``tests/fakeapps/players.py``, FastAPI,
+  OpenAPI at ``/openapi.json``), one process per build on a free port; ``--aot-flavour``
+  picks the flavour of the plugin's aot target.
+- ``--app sample``: the real sample app (``sample_app``, .NET, OpenAPI at
+  ``/openapi/v1.json``) from its Docker images, which must be built already (the script never
+  pulls): per build one fresh container, ``docker run -d --rm --pull never -p 127.0.0.1::8080
+  -e ASPNETCORE_ENVIRONMENT=Production IMAGE``, named ``aotparity-bench-BUILD-RUN-N`` and
+  labelled ``org.aotparity.bench=RUN``; it is removed (``docker rm -f``) after the round, and
+  at the end every container with this run's label is removed too, in case one escaped (e.g.
+  a ``docker run`` cut short by Ctrl-C). ``--jit-image`` (default ``aotparity-sample:jit``)
+  and ``--aot-image`` (default ``aotparity-sample:aot``) name the images. As every round
+  starts fresh containers, the JIT build answers its first requests before the runtime has
+  compiled its code, on both sides alike. Against the aot image the plugin finds the sample
+  app's real divergences, and also the ``traceId`` of every problem-details body (add
+  ``--pytest-arg=--aot-parity-ignore=$..traceId`` to leave that out).
 
 - **plugin**: ``pytest --aot-parity`` in an empty temporary directory (an empty
   ``pytest.ini``, ``-p no:cacheprovider``, no hand-written test), the jit and aot flavours
-  given as ``http://127.0.0.1:PORT`` targets, ``--aot-parity-examples=N`` and
+  given as ``http://127.0.0.1:PORT`` targets (for the sample app with
+  ``--aot-parity-openapi=/openapi/v1.json``), ``--aot-parity-examples=N`` and
   ``--aot-parity-stateful-steps=0`` (the stateful test is left out; the per-operation tests
   and the OpenAPI document comparison run). The count is the number of lines in
   ``--aot-parity-generate-log``: one per request pair generated for an operation —
@@ -24,8 +43,15 @@ from the same data and app startup is never timed; they are stopped after the ro
   for an operation once one diverged (it shrinks it instead), so on the diverging operations
   the plugin sends fewer than N pairs, and its fixed costs are spread over fewer requests.
   ``--aot-flavour jit`` gives the plugin two jit-flavour apps instead: nothing (or little)
-  diverges, and it sends about N pairs per operation, like schemathesis.
-- **schemathesis**: ``schemathesis run`` against the jit app's ``/openapi.json`` with
+  diverges, and it sends about N pairs per operation, like schemathesis. For the sample app
+  the same comparison is ``--aot-image aotparity-sample:jit`` (two containers of the jit
+  image: any aot image with the jit image's id). Two instances of the same build still answer
+  some requests differently: in the sample app the ``traceId`` of every problem-details body
+  (404, 400, ...) differs from request to request, and nothing else did (three runs of 100
+  examples per operation). So with two jit images the plugin also gets
+  ``--aot-parity-ignore=$..traceId`` (the table's header says so), and nothing diverges.
+- **schemathesis**: ``schemathesis run`` against the jit build's OpenAPI document
+  (``/openapi.json``, for the sample app ``/openapi/v1.json``) with
   ``--max-examples N --phases coverage,fuzzing --mode all --checks not_a_server_error
   --suppress-health-check all --workers 1`` (the examples phase is left out: the document has
   no examples; the stateful phase is left out as on the plugin side; ``not_a_server_error``
@@ -75,15 +101,29 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
 REPO = HERE.parents[1]
 PLAYERS = REPO / "tests" / "fakeapps" / "players.py"
 LOOPBACK = "127.0.0.1"
+FAKE = "fake"
+SAMPLE = "sample"
+OPENAPI = {FAKE: "/openapi.json", SAMPLE: "/openapi/v1.json"}
+SAMPLE_JIT_IMAGE = "aotparity-sample:jit"
+SAMPLE_AOT_IMAGE = "aotparity-sample:aot"
+SAMPLE_PORT = 8080
+SAMPLE_ENV = ("ASPNETCORE_ENVIRONMENT=Production",)
+# What differs between two containers of the same sample build (found by running the
+# generated tests against two jit containers): the traceId of every problem-details body.
+SAMPLE_NOISE = ("$..traceId",)
+CONTAINER_PREFIX = "aotparity-bench-"
+BENCH_LABEL = "org.aotparity.bench"
 PLUGIN = "plugin"
 SCHEMATHESIS = "schemathesis"
 LABELS = {
@@ -112,21 +152,26 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "(no output)"
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+def _wait_healthy(
+    url: str, gone: Callable[[], str | None], output: Callable[[], str], timeout: float
+) -> None:
+    """Poll ``url/health`` until it answers 200; ``gone()`` says why the app stopped (None
+    while it runs), ``output()`` is its last output, for the error."""
     import httpx
 
     deadline = time.monotonic() + timeout
     with httpx.Client(trust_env=False, timeout=1) as client:
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise BenchError(f"the app for {url} exited with {proc.returncode}:\n{_tail(log)}")
             try:
                 if client.get(url + "/health").status_code == 200:
                     return
             except httpx.TransportError:
                 pass
+            stopped = gone()
+            if stopped is not None:
+                raise BenchError(f"the app for {url} {stopped}:\n{output()}")
             time.sleep(0.1)
-    raise BenchError(f"{url} never answered /health within {timeout:g} s:\n{_tail(log)}")
+    raise BenchError(f"{url} never answered /health within {timeout:g} s:\n{output()}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -163,10 +208,172 @@ def running_app(flavour: str, logs: Path, timeout: float) -> Iterator[str]:
         )
     url = f"http://{LOOPBACK}:{port}"
     try:
-        _wait_healthy(url, proc, log, timeout)
+        _wait_healthy(
+            url,
+            lambda: None if proc.poll() is None else f"exited with {proc.returncode}",
+            lambda: _tail(log),
+            timeout,
+        )
         yield url
     finally:
         _stop(proc)
+
+
+def _docker(*args: str, timeout: float = 120, check: bool = True) -> str:
+    """``docker ARGS``; its stdout (BenchError when it fails and ``check``)."""
+    try:
+        proc = subprocess.run(
+            ["docker", *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        if not check:
+            return ""
+        raise BenchError(f"docker {' '.join(args)}: {exc}") from exc
+    if check and proc.returncode != 0:
+        raise BenchError(f"docker {' '.join(args)} exited with {proc.returncode}: {proc.stderr}")
+    return proc.stdout
+
+
+def image_id(image: str) -> str:
+    """The id of ``image`` on the Docker engine (never pulled: a missing image is an error)."""
+    try:
+        return _docker("image", "inspect", "--format", "{{.Id}}", image).strip()
+    except BenchError as exc:
+        raise BenchError(
+            f"no image {image} on the Docker engine (build it first: bash sample_app/build.sh; "
+            f"this script never pulls): {exc}"
+        ) from exc
+
+
+_RUN_ID = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
+_serial = iter(range(1, 1_000_000))
+
+
+def _container_state(name: str) -> str | None:
+    state = _docker("inspect", "--format", "{{.State.Status}}", name, check=False).strip()
+    if state in ("created", "running", "restarting"):
+        return None
+    return f"stopped (container {name}: {state or 'gone'})"
+
+
+def _container_output(name: str) -> str:
+    out = _docker("logs", "--tail", "20", name, check=False, timeout=30)
+    return out or f"(no output: container {name} is gone; it was started with --rm)"
+
+
+def _remove_containers(names: list[str], logs: Path) -> None:
+    """Keep each container's output in ``logs``, then remove it (untimed; errors ignored)."""
+    if not names:
+        return
+    for name in names:
+        try:
+            proc = subprocess.run(
+                ["docker", "logs", name],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+            (logs / f"{name}.log").write_bytes(proc.stdout + proc.stderr)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    _docker("rm", "--force", "--volumes", *names, check=False)
+
+
+def _containers_of_this_run() -> dict[str, str]:
+    listed = _docker(
+        "ps",
+        "--all",
+        "--filter",
+        f"label={BENCH_LABEL}={_RUN_ID}",
+        "--format",
+        "{{.Names}} {{.State}}",
+        check=False,
+    )
+    return dict(line.split(" ", 1) for line in listed.splitlines() if " " in line)
+
+
+def sweep_containers() -> tuple[list[str], list[str]]:
+    """Remove every container of this run that is still there (normally none, or one the
+    engine is still removing); the names of those left behind, and of those still there
+    after 10 s."""
+    found = _containers_of_this_run()
+    left = sorted(name for name, state in found.items() if state != "removing")
+    if left:
+        _docker("rm", "--force", "--volumes", *left, check=False)
+    deadline = time.monotonic() + 10
+    while found and time.monotonic() < deadline:
+        time.sleep(0.5)
+        found = _containers_of_this_run()
+    return left, sorted(found)
+
+
+@contextmanager
+def running_containers(
+    images: list[tuple[str, str]], logs: Path, timeout: float
+) -> Iterator[list[str]]:
+    """One fresh sample-app container per ``(build, image)``, all started before any is
+    waited for; their base URLs. Removed on the way out, whatever happens."""
+    names: list[str] = []
+    try:
+        for build, image in images:
+            name = f"{CONTAINER_PREFIX}{build}-{_RUN_ID}-{next(_serial)}"
+            names.append(name)  # before docker run: a run cut short is removed by name
+            env = [arg for pair in SAMPLE_ENV for arg in ("--env", pair)]
+            _docker(
+                "run",
+                "--detach",
+                "--rm",
+                "--pull",
+                "never",
+                "--name",
+                name,
+                "--label",
+                f"{BENCH_LABEL}={_RUN_ID}",
+                "--publish",
+                f"{LOOPBACK}::{SAMPLE_PORT}",
+                *env,
+                image,
+            )
+        urls: list[str] = []
+        for name in names:
+            published = _docker("port", name, f"{SAMPLE_PORT}/tcp").split()
+            if not published:
+                raise BenchError(f"container {name} published no port for {SAMPLE_PORT}")
+            url = f"http://{LOOPBACK}:{published[0].rsplit(':', 1)[1]}"
+            _wait_healthy(
+                url,
+                partial(_container_state, name),
+                partial(_container_output, name),
+                timeout,
+            )
+            urls.append(url)
+        yield urls
+    finally:
+        _remove_containers(names, logs)
+
+
+@contextmanager
+def running_builds(builds: list[str], args: argparse.Namespace, logs: Path) -> Iterator[list[str]]:
+    """The builds (``jit``, ``aot``) a side needs, started afresh; their base URLs, in order."""
+    if args.app == SAMPLE:
+        images = {"jit": args.jit_image, "aot": args.aot_image}
+        with running_containers(
+            [(build, images[build]) for build in builds], logs, args.start_timeout
+        ) as urls:
+            yield urls
+        return
+    flavours = {"jit": "jit", "aot": args.aot_flavour}
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(running_app(flavours[build], logs, args.start_timeout))
+            for build in builds
+        ]
 
 
 # -- running a side ---------------------------------------------------------------------------
@@ -268,9 +475,7 @@ def run_plugin(
     directory = _fresh_dir(root, name, unicode_cache)
     (directory / "pytest.ini").write_text("[pytest]\n")
     log = directory / "generated.jsonl"
-    with ExitStack() as stack:
-        jit = stack.enter_context(running_app("jit", logs, args.start_timeout))
-        aot = stack.enter_context(running_app(args.aot_flavour, logs, args.start_timeout))
+    with running_builds(["jit", "aot"], args, logs) as (jit, aot):
         cmd = [
             sys.executable,
             "-m",
@@ -288,11 +493,14 @@ def run_plugin(
             "--durations=0",
             "--durations-min=0",
         ]
+        if args.app == SAMPLE:
+            cmd.append(f"--aot-parity-openapi={OPENAPI[SAMPLE]}")
         if args.seed is not None:
             cmd.append(f"--hypothesis-seed={args.seed}")
+        cmd.extend(f"--aot-parity-ignore={path}" for path in args.noise_ignores)
         cmd.extend(args.pytest_arg)
         code, output, errors, wall = _run(cmd, directory, "pytest-output.txt", args.timeout)
-    # 1: the fake aot app diverges on purpose, so generated tests fail; that is expected.
+    # 1: the aot build diverges (the fake one on purpose), so generated tests fail; expected.
     if code not in (0, 1):
         raise BenchError(f"pytest exited with {code} in {directory}:\n{(output + errors)[-3000:]}")
     if not log.is_file():
@@ -335,7 +543,7 @@ def schemathesis_cmd(url: str, args: argparse.Namespace) -> list[str]:
     cmd = [
         _schemathesis(),
         "run",
-        f"{url}/openapi.json",
+        f"{url}{OPENAPI[args.app]}",
         "--max-examples",
         str(args.examples),
         "--phases",
@@ -371,11 +579,11 @@ def run_schemathesis(
     root: Path, name: str, args: argparse.Namespace, unicode_cache: Path, logs: Path
 ) -> Round:
     directory = _fresh_dir(root, name, unicode_cache)
-    with running_app("jit", logs, args.start_timeout) as jit:
+    with running_builds(["jit"], args, logs) as (jit,):
         code, output, errors, wall = _run(
             schemathesis_cmd(jit, args), directory, "schemathesis-output.txt", args.timeout
         )
-    # 1: a check failed (the jit app answers no 5xx, but a failure is still a finished run).
+    # 1: a check failed (the jit build should answer no 5xx; a failure is a finished run).
     if code not in (0, 1):
         raise BenchError(
             f"schemathesis exited with {code} in {directory}:\n{(output + errors)[-3000:]}"
@@ -397,7 +605,7 @@ def check_schemathesis_count(
     """One untimed run with a VCR cassette: do its interactions match ``N generated``?"""
     directory = _fresh_dir(root, "count-check", unicode_cache)
     cassette = directory / "cassette.yaml"
-    with running_app("jit", logs, args.start_timeout) as jit:
+    with running_builds(["jit"], args, logs) as (jit,):
         cmd = [*schemathesis_cmd(jit, args), "--report", "vcr", "--report-vcr-path", str(cassette)]
         code, output, errors, _ = _run(cmd, directory, "schemathesis-output.txt", args.timeout)
     if code not in (0, 1):
@@ -431,10 +639,22 @@ def best(rounds: list[Round], measure: str) -> Round | None:
 
 def print_table(results: dict[str, list[Round]], args: argparse.Namespace) -> None:
     seed = f", seed {args.seed}" if args.seed is not None else ", random seeds"
+    if args.app == SAMPLE:
+        app = "sample players app (Docker containers)"
+        targets = f"plugin targets {args.jit_image} + {args.aot_image}"
+        if args.noise_ignores:
+            targets += (
+                " (two jit builds: "
+                + " ".join(f"--aot-parity-ignore={path}" for path in args.noise_ignores)
+                + " added, it differs between any two answers)"
+            )
+    else:
+        app = "fake players app"
+        targets = f"plugin targets jit + {args.aot_flavour} flavour"
     print(
-        f"fake players app, {args.examples} examples per operation, {args.rounds} round"
+        f"{app}, {args.examples} examples per operation, {args.rounds} round"
         f"{'s' if args.rounds != 1 else ''}{seed}, schemathesis workers {args.st_workers}, "
-        f"plugin targets jit + {args.aot_flavour} flavour"
+        f"{targets}"
         + (f", extra pytest args {' '.join(args.pytest_arg)}" if args.pytest_arg else "")
         + "; best round per measure (highest rate)"
     )
@@ -514,10 +734,28 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the untimed schemathesis run that checks its request count",
     )
     parser.add_argument(
+        "--app",
+        choices=[FAKE, SAMPLE],
+        default=FAKE,
+        help="fake: the fake players app (processes); sample: the sample app's Docker images",
+    )
+    parser.add_argument(
         "--aot-flavour",
         choices=["aot", "jit"],
-        default="aot",
-        help="flavour of the plugin's aot target (jit: two equal builds, nothing diverges)",
+        default=None,
+        help="--app fake: flavour of the plugin's aot target (default aot; jit: two equal "
+        "builds, nothing diverges)",
+    )
+    parser.add_argument(
+        "--jit-image",
+        default=None,
+        help=f"--app sample: the jit build's image (default {SAMPLE_JIT_IMAGE})",
+    )
+    parser.add_argument(
+        "--aot-image",
+        default=None,
+        help=f"--app sample: the plugin's aot target (default {SAMPLE_AOT_IMAGE}; "
+        f"{SAMPLE_JIT_IMAGE}: two jit builds, with {' '.join(SAMPLE_NOISE)} ignored)",
     )
     parser.add_argument(
         "--pytest-arg",
@@ -535,6 +773,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.examples < 1 or args.rounds < 1:
         parser.error("--examples and --rounds must be at least 1")
+    args.noise_ignores = []
+    if args.app == SAMPLE:
+        if args.aot_flavour is not None:
+            parser.error("--aot-flavour is for --app fake; with --app sample use --aot-image")
+        args.jit_image = args.jit_image or SAMPLE_JIT_IMAGE
+        args.aot_image = args.aot_image or SAMPLE_AOT_IMAGE
+    else:
+        if (args.jit_image, args.aot_image) != (None, None):
+            parser.error("--jit-image and --aot-image are for --app sample")
+        args.aot_flavour = args.aot_flavour or "aot"
 
     # SIGTERM unwinds like Ctrl-C, so the apps and the tool runs are stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -544,6 +792,8 @@ def main(argv: list[str] | None = None) -> int:
     logs.mkdir()
     check = ""
     try:
+        if args.app == SAMPLE and image_id(args.jit_image) == image_id(args.aot_image):
+            args.noise_ignores = list(SAMPLE_NOISE)  # two jit builds: leave out their noise
         cache = build_unicode_cache(root)
         for number in range(args.rounds):
             order = [PLUGIN, SCHEMATHESIS] if number % 2 == 0 else [SCHEMATHESIS, PLUGIN]
@@ -565,6 +815,13 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException:
         print(f"(outputs kept in {root})", file=sys.stderr)
         raise
+    finally:
+        if args.app == SAMPLE:
+            left, remaining = sweep_containers()
+            if left:
+                print(f"removed containers left behind: {' '.join(left)}", file=sys.stderr)
+            if remaining:
+                print(f"containers NOT removed: {' '.join(remaining)}", file=sys.stderr)
     print_table(results, args)
     if check:
         print(check)
