@@ -186,7 +186,7 @@ class GenerationContext:
     def judge(self) -> Callable[[Exchange], tuple[Divergence | None, int]]:
         """The engine and rules of the mirrored suite, as a function of one exchange."""
         from pytest_aotparity.diff.compare import CompareRules, NoiseMemory, compare
-        from pytest_aotparity.replay.controller import endpoint_of
+        from pytest_aotparity.report.tradeoffs import endpoint_of
 
         run = self.parity_run()
         rules: CompareRules = (

@@ -53,6 +53,7 @@ from pytest_aotparity.replay.idmap import IdMap
 from pytest_aotparity.replay.mirror import Mirror, Peer
 from pytest_aotparity.report.json_report import build_report, divergence_record, write_report
 from pytest_aotparity.report.summary import ParityTotals, infer_template, known_ids
+from pytest_aotparity.report.tradeoffs import endpoint_of
 from pytest_aotparity.report.verdict import Gate  # aot-parity verdict: baseline, trade-offs, HTML
 from pytest_aotparity.targets import (
     EmergencyCleanup,
@@ -125,12 +126,6 @@ def _trivially_equal(exchange: Exchange, headers: Collection[str]) -> bool:
     if jit.status is None or jit.status != aot.status or jit.body != aot.body:
         return False
     return all(jit.header(name) == aot.header(name) for name in headers)
-
-
-def endpoint_of(exchange: Exchange) -> str:
-    """``METHOD /route/{template}`` of the request (the noise memory's key)."""
-    request = exchange.request
-    return f"{request.method} {request.path_template or infer_template(request.path)}"
 
 
 class ParityRun:
