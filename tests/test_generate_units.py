@@ -544,3 +544,32 @@ def test_shorten_keeps_a_sequence_that_needs_every_step() -> None:
     failure = divergence_error(Divergence(ex, [league], Category.BEHAVIOUR_DIFFERS), steps)
     assert shorten(context, failure) is failure
     assert builds.stores == {"jit": {}, "aot": {}}
+
+
+# -- sending a pair ------------------------------------------------------------------------
+
+
+def test_pair_sender_asks_every_build_and_records_a_refusal(ok_server: str) -> None:
+    import socket
+
+    from pytest_aotparity.generate.sender import Build, PairSender
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        refusing = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, never listening
+        sender = PairSender(
+            Build("jit", ok_server), [Build("aot", refusing), Build("noise", ok_server)]
+        )
+        try:
+            for _ in range(3):  # the kept-alive connections are used again
+                exchange = sender.send(RecordedRequest("GET", "/players", path_template="/players"))
+                assert exchange.jit.status == 200
+                assert exchange.jit.body == b'{"ok":true}'
+                assert exchange.noise is not None
+                assert exchange.noise.status == 200
+                assert exchange.aot.status is None
+                assert exchange.aot.error is not None
+                assert exchange.aot.error.startswith("connection refused")
+                assert exchange.jit.elapsed_ms > 0
+        finally:
+            sender.close()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,7 +28,7 @@ import httpx
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
 from pytest_aotparity.replay.mirror import decoded_body, describe_error, direct_client
-from pytest_aotparity.replay.wire import WireClient, WireError
+from pytest_aotparity.replay.wire import Pending, WireClient, WireError
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
 Origin = Literal["suite", "generated", "stateful"]
@@ -35,6 +37,15 @@ _HOP_BY_HOP = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
 )
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+def _failed(build: Build, started: float, exc: BaseException) -> RecordedResponse:
+    return RecordedResponse(
+        build=build.name,
+        status=None,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        error=describe_error(exc),
+    )
 
 
 @dataclass(frozen=True)
@@ -121,12 +132,7 @@ class PairSender:
                 status, body = response.status_code, response.content
                 response_headers = tuple(response.headers.multi_items())
         except (httpx.HTTPError, WireError, OSError) as exc:
-            return RecordedResponse(
-                build=build.name,
-                status=None,
-                elapsed_ms=(time.perf_counter() - started) * 1000,
-                error=describe_error(exc),
-            )
+            return _failed(build, started, exc)
         return RecordedResponse(
             build=build.name,
             status=status,
@@ -138,20 +144,26 @@ class PairSender:
     def send(self, request: RecordedRequest, origin: Origin = "generated") -> Exchange:
         """Send to every build at once; learn created ids; the exchange of all answers."""
         self.sent += 1
-        peers = []
-        for build in self.others:
-            peer_request = build.ids.rewrite(request) if build.ids is not None else request
-            future = self._pool.submit(self.send_one, build, peer_request)
-            peers.append((build, peer_request, future))
-        jit = self.send_one(self.jit, request)
-        answers: dict[BuildName, RecordedResponse] = {}
+        peers = [
+            (build, build.ids.rewrite(request) if build.ids is not None else request)
+            for build in self.others
+        ]
+        answers: dict[BuildName, RecordedResponse]
+        if all(b.base_url.startswith("http://") for b in (self.jit, *self.others)):
+            answers = self._send_together([(self.jit, request), *peers])
+        else:
+            futures = [
+                (build, self._pool.submit(self.send_one, build, peer_request))
+                for build, peer_request in peers
+            ]
+            answers = {self.jit.name: self.send_one(self.jit, request)}
+            answers.update((build.name, future.result()) for build, future in futures)
+        jit = answers[self.jit.name]
         aot_request: RecordedRequest | None = None
-        for build, peer_request, future in peers:
-            answer = future.result()
-            answers[build.name] = answer
+        for build, peer_request in peers:
             if build.name == "aot" and peer_request is not request:
                 aot_request = peer_request
-            self._learn(build, request, jit, answer)
+            self._learn(build, request, jit, answers[build.name])
         return Exchange(
             request=request,
             jit=jit,
@@ -160,6 +172,51 @@ class PairSender:
             aot_request=aot_request,
             origin=origin,
         )
+
+    def _send_together(
+        self, requests: list[tuple[Build, RecordedRequest]]
+    ) -> dict[BuildName, RecordedResponse]:
+        """Plain-http builds, from this thread: every request is sent first, then each
+        answer is read as it arrives (so each build's time is its own, not the time spent
+        reading another's answer)."""
+        answers: dict[BuildName, RecordedResponse] = {}
+        waiting: dict[socket.socket, tuple[Build, Pending, float]] = {}
+        connect = self._timeout.connect or 10.0
+        read = self._timeout.read or 300.0
+        for build, request in requests:
+            headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
+            started = time.perf_counter()
+            try:
+                pending = self._wire(build).send(
+                    request.method, request.path, headers, request.body, connect_timeout=connect
+                )
+            except (WireError, OSError) as exc:
+                answers[build.name] = _failed(build, started, exc)
+                continue
+            waiting[pending.conn.sock] = (build, pending, started)
+        deadline = time.monotonic() + read
+        while waiting:
+            ready, _, _ = select.select(
+                list(waiting), [], [], max(0.0, deadline - time.monotonic())
+            )
+            # none ready by the deadline: read them anyway, which times out as it should
+            for sock in ready or list(waiting):
+                build, pending, started = waiting.pop(sock)
+                try:
+                    answer = self._wire(build).receive(
+                        pending, read_timeout=max(0.001, deadline - time.monotonic())
+                    )
+                except (WireError, OSError) as exc:
+                    answers[build.name] = _failed(build, started, exc)
+                    continue
+                answers[build.name] = RecordedResponse(
+                    build=build.name,
+                    status=answer.status,
+                    headers=tuple(answer.headers),
+                    body=decoded_body(answer.status, httpx.Headers(answer.headers), answer.body),
+                    elapsed_ms=(time.perf_counter() - started) * 1000,
+                )
+        return answers
 
     def _learn(
         self,

@@ -128,6 +128,10 @@ def _trivially_equal(exchange: Exchange, headers: Collection[str]) -> bool:
     return all(jit.header(name) == aot.header(name) for name in headers)
 
 
+_AOT_LOG = "aot_log"
+"""Key in :attr:`Divergence.extra`: the AOT log excerpt, once read."""
+
+
 class ParityRun:
     """Hooks and state of one enabled run (see the module docstring)."""
 
@@ -376,16 +380,24 @@ class ParityRun:
         return new
 
     def _aot_log_tail(self, divergence: Divergence) -> Sequence[str]:
+        """The AOT build's log lines of the failure, read when its test's failure is shown
+        (then the last failure in the log is this test's) and kept on the divergence, so the
+        reports written at the end of the run show the same lines, not a later test's."""
+        kept: Sequence[str] | None = divergence.extra.get(_AOT_LOG)
+        if kept is not None:
+            return kept
         aot = divergence.exchange.aot
         failed = aot.status is None or aot.status >= 500
         target = self.targets.get("aot")
         if not failed or target is None:
             return ()
+        lines: list[str] = []
         with contextlib.suppress(Exception):
             tail = target.log_tail(LOG_LINES)
             # the failure's own lines; without one (a crash, say) the last lines as they are
-            return log_excerpt(tail) or list(tail[-20:])
-        return ()
+            lines = log_excerpt(tail) or list(tail[-20:])
+        divergence.extra[_AOT_LOG] = lines
+        return lines
 
     def render(self, divergences: Sequence[Divergence], state: ItemParity) -> str:
         jit_url = self.targets["jit"].base_url if "jit" in self.targets else ""

@@ -121,33 +121,74 @@ class WireClient:
         read_timeout: float = 60.0,
     ) -> WireResponse:
         """Send one request (``target`` is the path and query) and read the whole answer."""
+        pending = self.send(method, target, headers, body, connect_timeout=connect_timeout)
+        return self.receive(pending, read_timeout=read_timeout)
+
+    def send(
+        self,
+        method: str,
+        target: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes = b"",
+        *,
+        connect_timeout: float = 10.0,
+    ) -> Pending:
+        """The first half of :meth:`request`: the request is on its way, the answer not read
+        yet. Several builds can be sent to this way from one thread, then read in turn
+        (:meth:`receive`): they work on the request at the same time, with no thread to
+        wake between them."""
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host_header}"]
         lines.extend(f"{key}: {value}" for key, value in headers)
         if body or method.upper() in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body)}")
         payload = _encode("\r\n".join(lines)) + b"\r\n\r\n" + body
+        conn = self._take(connect_timeout)
+        pending = Pending(method, payload, conn, conn.used, connect_timeout)
+        try:
+            conn.sock.settimeout(connect_timeout)
+            conn.sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            conn.close()
+            if not pending.reused:
+                raise
+            # the server had closed the idle connection: a fresh one
+            pending.conn = self._fresh(pending)
+        except BaseException:
+            conn.close()
+            raise
+        return pending
+
+    def _fresh(self, pending: Pending) -> _Connection:
+        conn = _Connection(self.host, self.port, pending.connect_timeout)
+        pending.reused = False
+        try:
+            conn.sock.settimeout(pending.connect_timeout)
+            conn.sock.sendall(pending.payload)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def receive(self, pending: Pending, *, read_timeout: float = 60.0) -> WireResponse:
+        """The second half of :meth:`request`: read the answer to what :meth:`send` sent."""
         for attempt in (0, 1):
-            conn = self._take(connect_timeout)
-            reused = conn.used
+            conn = pending.conn
             try:
                 conn.sock.settimeout(read_timeout)
-                conn.sock.sendall(payload)
-                response, reusable = _read_response(conn, method)
+                response, reusable = _read_response(conn, pending.method)
             except _Closed:
                 conn.close()
-                if reused and attempt == 0:
-                    continue  # the server had closed the idle connection: try a fresh one
+                if pending.reused and attempt == 0:
+                    pending.conn = self._fresh(pending)  # a stale keep-alive connection
+                    continue
                 raise WireError("the connection closed without an answer") from None
             except TimeoutError:
                 conn.close()
                 raise WireTimeout(f"no answer within {read_timeout:g} s") from None
-            except OSError as exc:
+            except (BrokenPipeError, ConnectionResetError):
                 conn.close()
-                if (
-                    reused
-                    and attempt == 0
-                    and isinstance(exc, (BrokenPipeError, ConnectionResetError))
-                ):
+                if pending.reused and attempt == 0:
+                    pending.conn = self._fresh(pending)
                     continue
                 raise
             except BaseException:
@@ -160,6 +201,19 @@ class WireClient:
                 conn.close()
             return response
         raise WireError("the connection closed without an answer")  # pragma: no cover
+
+
+@dataclass
+class Pending:
+    """A request :meth:`WireClient.send` sent, whose answer is not read yet."""
+
+    method: str
+    payload: bytes
+    conn: _Connection
+    reused: bool
+    """Sent over a kept-alive connection (which the server may have closed meanwhile: then
+    it is sent once more, on a fresh one)."""
+    connect_timeout: float
 
 
 def _readline(conn: _Connection) -> bytes:
