@@ -33,7 +33,7 @@ import httpx
 
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
-from pytest_aotparity.replay.wire import WireClient, WireError, WireTimeout
+from pytest_aotparity.replay.wire import Pending, WireClient, WireError, WireTimeout
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
 """``learn_ids(jit_body, other_body)`` → JIT id → other id (from the diff engine)."""
@@ -277,6 +277,27 @@ class Mirror:
                     self._transports[peer.build] = transport
         return transport
 
+    def _read_peer(
+        self, peer: Peer, pending: Pending, started: float, read_timeout: float
+    ) -> RecordedResponse:
+        """The answer to a copy :meth:`_start_peers` already sent over the wire client."""
+        try:
+            answer = self._wire(peer).receive(pending, read_timeout=read_timeout)
+        except (WireError, OSError) as exc:
+            return RecordedResponse(
+                build=peer.build,
+                status=None,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                error=describe_error(exc),
+            )
+        return RecordedResponse(
+            build=peer.build,
+            status=answer.status,
+            headers=tuple(answer.headers),
+            body=decoded_body(answer.status, httpx.Headers(answer.headers), answer.body),
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
     def _send_peer(self, peer: Peer, request: RecordedRequest, timeout: Any) -> RecordedResponse:
         """Send ``request`` to one other build: over :class:`WireClient` for ``http://``
         (the plugin's own local targets; far less CPU than a general client, which is
@@ -331,9 +352,36 @@ class Mirror:
     ) -> list[tuple[Peer, RecordedRequest, concurrent.futures.Future[RecordedResponse]]]:
         pool = self._executor()
         started = []
+        timeouts = timeout if isinstance(timeout, dict) else _DEFAULT_TIMEOUT_EXT
         for peer in self.peers:
             peer_request = peer.ids.rewrite(recorded)
-            future = pool.submit(self._send_peer, peer, peer_request, timeout)
+            future: concurrent.futures.Future[RecordedResponse] | None = None
+            if peer.base_url.startswith("http://"):
+                # Sent from this thread, before the JIT request: a pool thread would first
+                # have to get the GIL from this one, and the copy would leave late. Only
+                # the answer is read in the pool (it times each build's own answer).
+                headers = [(k, v) for k, v in peer_request.headers if k.lower() not in _HOP_BY_HOP]
+                sent_at = time.perf_counter()
+                try:
+                    pending = self._wire(peer).send(
+                        peer_request.method,
+                        peer_request.path,
+                        headers,
+                        peer_request.body,
+                        connect_timeout=timeouts.get("connect") or 10.0,
+                    )
+                except (WireError, OSError):
+                    pass  # sent again, and its failure recorded, the ordinary way below
+                else:
+                    future = pool.submit(
+                        self._read_peer,
+                        peer,
+                        pending,
+                        sent_at,
+                        timeouts.get("read") or 300.0,
+                    )
+            if future is None:
+                future = pool.submit(self._send_peer, peer, peer_request, timeout)
             started.append((peer, peer_request, future))
         return started
 
