@@ -27,7 +27,7 @@ import httpx
 
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
-from pytest_aotparity.replay.mirror import decoded_body, describe_error, direct_client
+from pytest_aotparity.replay.mirror import direct_client, failed_answer, wire_answer
 from pytest_aotparity.replay.wire import Pending, WireClient, WireError
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
@@ -37,15 +37,6 @@ _HOP_BY_HOP = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
 )
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-
-def _failed(build: Build, started: float, exc: BaseException) -> RecordedResponse:
-    return RecordedResponse(
-        build=build.name,
-        status=None,
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-        error=describe_error(exc),
-    )
 
 
 @dataclass(frozen=True)
@@ -123,8 +114,7 @@ class PairSender:
                     connect_timeout=self._timeout.connect or 10.0,
                     read_timeout=self._timeout.read or 300.0,
                 )
-                status, response_headers = answer.status, tuple(answer.headers)
-                body = decoded_body(status, httpx.Headers(answer.headers), answer.body)
+                return wire_answer(build.name, answer, started)
             else:
                 response = self._client(build).request(
                     request.method, request.path, headers=headers, content=request.body or None
@@ -132,7 +122,7 @@ class PairSender:
                 status, body = response.status_code, response.content
                 response_headers = tuple(response.headers.multi_items())
         except (httpx.HTTPError, WireError, OSError) as exc:
-            return _failed(build, started, exc)
+            return failed_answer(build.name, started, exc)
         return RecordedResponse(
             build=build.name,
             status=status,
@@ -191,7 +181,7 @@ class PairSender:
                     request.method, request.path, headers, request.body, connect_timeout=connect
                 )
             except (WireError, OSError) as exc:
-                answers[build.name] = _failed(build, started, exc)
+                answers[build.name] = failed_answer(build.name, started, exc)
                 continue
             waiting[pending.conn.sock] = (build, pending, started)
         deadline = time.monotonic() + read
@@ -207,15 +197,9 @@ class PairSender:
                         pending, read_timeout=max(0.001, deadline - time.monotonic())
                     )
                 except (WireError, OSError) as exc:
-                    answers[build.name] = _failed(build, started, exc)
+                    answers[build.name] = failed_answer(build.name, started, exc)
                     continue
-                answers[build.name] = RecordedResponse(
-                    build=build.name,
-                    status=answer.status,
-                    headers=tuple(answer.headers),
-                    body=decoded_body(answer.status, httpx.Headers(answer.headers), answer.body),
-                    elapsed_ms=(time.perf_counter() - started) * 1000,
-                )
+                answers[build.name] = wire_answer(build.name, answer, started)
         return answers
 
     def _learn(

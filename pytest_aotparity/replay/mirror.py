@@ -33,7 +33,13 @@ import httpx
 
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
-from pytest_aotparity.replay.wire import Pending, WireClient, WireError, WireTimeout
+from pytest_aotparity.replay.wire import (
+    Pending,
+    WireClient,
+    WireError,
+    WireResponse,
+    WireTimeout,
+)
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
 """``learn_ids(jit_body, other_body)`` → JIT id → other id (from the diff engine)."""
@@ -107,6 +113,27 @@ def decoded_body(status: int, headers: httpx.Headers, raw: bytes) -> bytes:
         return httpx.Response(status, headers=headers, content=raw).read()
     except httpx.DecodingError:
         return raw
+
+
+def failed_answer(build: BuildName, started: float, exc: BaseException) -> RecordedResponse:
+    """What a build "answered" when the request failed: no status, the error said."""
+    return RecordedResponse(
+        build=build,
+        status=None,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        error=describe_error(exc),
+    )
+
+
+def wire_answer(build: BuildName, answer: WireResponse, started: float) -> RecordedResponse:
+    """A :class:`WireClient` answer as recorded (body decoded, time since ``started``)."""
+    return RecordedResponse(
+        build=build,
+        status=answer.status,
+        headers=tuple(answer.headers),
+        body=decoded_body(answer.status, httpx.Headers(answer.headers), answer.body),
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )
 
 
 def _is_event_stream(headers: httpx.Headers) -> bool:
@@ -284,19 +311,8 @@ class Mirror:
         try:
             answer = self._wire(peer).receive(pending, read_timeout=read_timeout)
         except (WireError, OSError) as exc:
-            return RecordedResponse(
-                build=peer.build,
-                status=None,
-                elapsed_ms=(time.perf_counter() - started) * 1000,
-                error=describe_error(exc),
-            )
-        return RecordedResponse(
-            build=peer.build,
-            status=answer.status,
-            headers=tuple(answer.headers),
-            body=decoded_body(answer.status, httpx.Headers(answer.headers), answer.body),
-            elapsed_ms=(time.perf_counter() - started) * 1000,
-        )
+            return failed_answer(peer.build, started, exc)
+        return wire_answer(peer.build, answer, started)
 
     def _send_peer(self, peer: Peer, request: RecordedRequest, timeout: Any) -> RecordedResponse:
         """Send ``request`` to one other build: over :class:`WireClient` for ``http://``
@@ -316,8 +332,7 @@ class Mirror:
                     connect_timeout=timeouts.get("connect") or 10.0,
                     read_timeout=timeouts.get("read") or 300.0,
                 )
-                status, response_headers = answer.status, answer.headers
-                body = decoded_body(status, httpx.Headers(response_headers), answer.body)
+                return wire_answer(peer.build, answer, started)
             else:
                 outgoing = httpx.Request(
                     request.method,
@@ -333,12 +348,7 @@ class Mirror:
                     response.close()
                 status, response_headers = response.status_code, response.headers.multi_items()
         except (httpx.HTTPError, WireError, OSError) as exc:
-            return RecordedResponse(
-                build=peer.build,
-                status=None,
-                elapsed_ms=(time.perf_counter() - started) * 1000,
-                error=describe_error(exc),
-            )
+            return failed_answer(peer.build, started, exc)
         return RecordedResponse(
             build=peer.build,
             status=status,
