@@ -28,7 +28,7 @@ import httpx
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
 from pytest_aotparity.replay.mirror import direct_client, failed_answer, wire_answer
-from pytest_aotparity.replay.wire import Pending, WireClient, WireError
+from pytest_aotparity.replay.wire import Pending, WireClient, WireClients, WireError
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
 Origin = Literal["suite", "generated", "stateful"]
@@ -64,7 +64,7 @@ class PairSender:
         self._learn_ids = learn_ids
         self._timeout = timeout
         self._clients: dict[BuildName, httpx.Client] = {}
-        self._wires: dict[BuildName, WireClient] = {}
+        self._wires = WireClients()
         self._lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(2, len(others) + 1), thread_name_prefix="aotparity-generate"
@@ -91,14 +91,7 @@ class PairSender:
         return client
 
     def _wire(self, build: Build) -> WireClient:
-        client = self._wires.get(build.name)
-        if client is None:
-            with self._lock:
-                client = self._wires.get(build.name)
-                if client is None:
-                    client = WireClient(build.base_url)
-                    self._wires[build.name] = client
-        return client
+        return self._wires.get(build.name, build.base_url)
 
     def send_one(self, build: Build, request: RecordedRequest) -> RecordedResponse:
         """``request`` to one build, as is (no id rewriting)."""
@@ -230,6 +223,4 @@ class PairSender:
         for client in clients.values():
             with contextlib.suppress(Exception):
                 client.close()
-        wires, self._wires = self._wires, {}
-        for wire in wires.values():
-            wire.close()
+        self._wires.close()

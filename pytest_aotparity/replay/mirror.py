@@ -36,6 +36,7 @@ from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
 from pytest_aotparity.replay.wire import (
     Pending,
     WireClient,
+    WireClients,
     WireError,
     WireResponse,
     WireTimeout,
@@ -183,7 +184,7 @@ class Mirror:
         self._nodeid = nodeid
         self._learn_ids = learn_ids
         self._transports: dict[BuildName, DirectTransport] = {}
-        self._wires: dict[BuildName, WireClient] = {}
+        self._wires = WireClients()
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._installed = False
@@ -231,10 +232,8 @@ class Mirror:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        wires, self._wires = self._wires, {}
-        for wire in wires.values():
-            with contextlib.suppress(Exception):
-                wire.close()
+        with contextlib.suppress(Exception):
+            self._wires.close()
         transports, self._transports = self._transports, {}
         for transport in transports.values():
             with contextlib.suppress(Exception):
@@ -283,14 +282,20 @@ class Mirror:
         return pool
 
     def _wire(self, peer: Peer) -> WireClient:
-        client = self._wires.get(peer.build)
-        if client is None:
-            with self._lock:
-                client = self._wires.get(peer.build)
-                if client is None:
-                    client = WireClient(peer.base_url)
-                    self._wires[peer.build] = client
-        return client
+        return self._wires.get(peer.build, peer.base_url)
+
+    def _wire_send(
+        self, peer: Peer, request: RecordedRequest, timeouts: Mapping[str, Any]
+    ) -> Pending:
+        """Send a copy over the wire client; its answer is read with :meth:`_read_peer`."""
+        headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
+        return self._wire(peer).send(
+            request.method,
+            request.path,
+            headers,
+            request.body,
+            connect_timeout=timeouts.get("connect") or 10.0,
+        )
 
     def _transport(self, peer: Peer) -> DirectTransport:
         transport = self._transports.get(peer.build)
@@ -324,15 +329,8 @@ class Mirror:
         started = time.perf_counter()
         try:
             if peer.base_url.startswith("http://"):
-                answer = self._wire(peer).request(
-                    request.method,
-                    request.path,
-                    headers,
-                    request.body,
-                    connect_timeout=timeouts.get("connect") or 10.0,
-                    read_timeout=timeouts.get("read") or 300.0,
-                )
-                return wire_answer(peer.build, answer, started)
+                pending = self._wire_send(peer, request, timeouts)
+                return self._read_peer(peer, pending, started, timeouts.get("read") or 300.0)
             else:
                 outgoing = httpx.Request(
                     request.method,
@@ -370,16 +368,9 @@ class Mirror:
                 # Sent from this thread, before the JIT request: a pool thread would first
                 # have to get the GIL from this one, and the copy would leave late. Only
                 # the answer is read in the pool (it times each build's own answer).
-                headers = [(k, v) for k, v in peer_request.headers if k.lower() not in _HOP_BY_HOP]
                 sent_at = time.perf_counter()
                 try:
-                    pending = self._wire(peer).send(
-                        peer_request.method,
-                        peer_request.path,
-                        headers,
-                        peer_request.body,
-                        connect_timeout=timeouts.get("connect") or 10.0,
-                    )
+                    pending = self._wire_send(peer, peer_request, timeouts)
                 except (WireError, OSError):
                     pass  # sent again, and its failure recorded, the ordinary way below
                 else:

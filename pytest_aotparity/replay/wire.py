@@ -216,6 +216,30 @@ class Pending:
     connect_timeout: float
 
 
+class WireClients:
+    """One :class:`WireClient` per build, made on first use; thread-safe."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, WireClient] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, base_url: str) -> WireClient:
+        client = self._clients.get(name)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(name)
+                if client is None:
+                    client = WireClient(base_url)
+                    self._clients[name] = client
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = self._clients, {}
+        for client in clients.values():
+            client.close()
+
+
 def _readline(conn: _Connection) -> bytes:
     line = conn.reader.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE:
