@@ -9,7 +9,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from pytest_aotparity.replay.wire import WireClient, WireError, WireTimeout
+from pytest_aotparity.replay.wire import (
+    WireCall,
+    WireClient,
+    WireError,
+    WireTimeout,
+    send_together,
+)
 
 Script = Callable[[socket.socket, int], None]
 
@@ -211,3 +217,78 @@ def test_refused_and_plain_http_only() -> None:
         WireClient(f"http://127.0.0.1:{port}").request("GET", "/", [])
     with pytest.raises(ValueError, match="plain http"):
         WireClient("https://127.0.0.1:1")
+
+
+def test_an_event_stream_is_skipped_or_handed_over(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    def script(conn: socket.socket, n: int) -> None:
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+            b"b\r\ndata: one\n\n\r\n"
+        )
+        threading.Event().wait(3)  # the stream goes on
+
+    server = serve(script)
+    client = WireClient(f"http://127.0.0.1:{server.port}")
+    skipped = client.request("GET", "/events", [], read_timeout=1)
+    assert (skipped.status, skipped.body, skipped.stream) == (200, b"", None)
+    pending = client.send("GET", "/events", [])
+    streamed = client.receive(pending, read_timeout=1, events="stream")
+    assert streamed.stream is not None
+    assert next(iter(streamed.stream)) == b"data: one\n\n"
+    streamed.stream.close()
+    assert server.connections == 2  # neither connection was given back for reuse
+
+
+def test_send_together_reads_each_answer_as_it_comes(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    def slow(conn: socket.socket, n: int) -> None:
+        threading.Event().wait(0.3)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
+
+    def fast(conn: socket.socket, n: int) -> None:
+        conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nfast")
+
+    def silent(conn: socket.socket, n: int) -> None:
+        threading.Event().wait(3)
+
+    slow_server, fast_server, silent_server = serve(slow), serve(fast), serve(silent)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        refused_port = sock.getsockname()[1]
+    calls = [
+        WireCall("slow", WireClient(f"http://127.0.0.1:{slow_server.port}"), "GET", "/", []),
+        WireCall(
+            "fast",
+            WireClient(f"http://127.0.0.1:{fast_server.port}"),
+            "POST",
+            "/x",
+            [("Accept", "*/*")],
+            b"{}",
+            host="app.example:80",
+        ),
+        WireCall("refused", WireClient(f"http://127.0.0.1:{refused_port}"), "GET", "/", []),
+    ]
+    outcomes = send_together(calls, read_timeout=2)
+    slow_answer, fast_answer = outcomes["slow"].response, outcomes["fast"].response
+    assert slow_answer is not None
+    assert slow_answer.body == b"slow"
+    assert fast_answer is not None
+    assert (fast_answer.status, fast_answer.body) == (201, b"fast")
+    assert outcomes["fast"].elapsed_ms < outcomes["slow"].elapsed_ms  # each its own time
+    assert outcomes["slow"].elapsed_ms >= 250
+    assert b"Host: app.example:80\r\n" in fast_server.requests[0]
+    refused = outcomes["refused"]
+    assert refused.response is None
+    assert not refused.sent
+    assert isinstance(refused.error, ConnectionRefusedError)
+
+    quiet = send_together(
+        [WireCall("quiet", WireClient(f"http://127.0.0.1:{silent_server.port}"), "GET", "/", [])],
+        read_timeout=0.2,
+    )["quiet"]
+    assert quiet.sent
+    assert isinstance(quiet.error, WireTimeout)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import select
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -27,8 +25,19 @@ import httpx
 
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
-from pytest_aotparity.replay.mirror import direct_client, failed_answer, wire_answer
-from pytest_aotparity.replay.wire import Pending, WireClient, WireClients, WireError
+from pytest_aotparity.replay.mirror import (
+    direct_client,
+    failed_answer,
+    recorded_outcome,
+    wire_answer,
+)
+from pytest_aotparity.replay.wire import (
+    WireCall,
+    WireClient,
+    WireClients,
+    WireError,
+    send_together,
+)
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
 Origin = Literal["suite", "generated", "stateful"]
@@ -159,41 +168,24 @@ class PairSender:
     def _send_together(
         self, requests: list[tuple[Build, RecordedRequest]]
     ) -> dict[BuildName, RecordedResponse]:
-        """Plain-http builds, from this thread: every request is sent first, then each
-        answer is read as it arrives (so each build's time is its own, not the time spent
-        reading another's answer)."""
-        answers: dict[BuildName, RecordedResponse] = {}
-        waiting: dict[socket.socket, tuple[Build, Pending, float]] = {}
-        connect = self._timeout.connect or 10.0
-        read = self._timeout.read or 300.0
-        for build, request in requests:
-            headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
-            started = time.perf_counter()
-            try:
-                pending = self._wire(build).send(
-                    request.method, request.path, headers, request.body, connect_timeout=connect
-                )
-            except (WireError, OSError) as exc:
-                answers[build.name] = failed_answer(build.name, started, exc)
-                continue
-            waiting[pending.conn.sock] = (build, pending, started)
-        deadline = time.monotonic() + read
-        while waiting:
-            ready, _, _ = select.select(
-                list(waiting), [], [], max(0.0, deadline - time.monotonic())
+        """Plain-http builds, from this thread (:func:`send_together`)."""
+        calls = [
+            WireCall(
+                build.name,
+                self._wire(build),
+                request.method,
+                request.path,
+                [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP],
+                request.body,
             )
-            # none ready by the deadline: read them anyway, which times out as it should
-            for sock in ready or list(waiting):
-                build, pending, started = waiting.pop(sock)
-                try:
-                    answer = self._wire(build).receive(
-                        pending, read_timeout=max(0.001, deadline - time.monotonic())
-                    )
-                except (WireError, OSError) as exc:
-                    answers[build.name] = failed_answer(build.name, started, exc)
-                    continue
-                answers[build.name] = wire_answer(build.name, answer, started)
-        return answers
+            for build, request in requests
+        ]
+        outcomes = send_together(
+            calls,
+            connect_timeout=self._timeout.connect or 10.0,
+            read_timeout=self._timeout.read or 300.0,
+        )
+        return {name: recorded_outcome(name, outcome) for name, outcome in outcomes.items()}
 
     def _learn(
         self,

@@ -6,15 +6,30 @@ top-level ``httpx.get``/``httpx.post`` functions, are all covered). A request wh
 the app's (the JIT target's base URL, or the origin given with ``--aot-parity-app-url``) is
 
 1. rerouted to the JIT build if it was addressed to ``--aot-parity-app-url``;
-2. sent to the AOT build (and the noise instance) through the plugin's own clients, on a
-   thread pool, *while* the JIT request is in flight, with JIT ids rewritten to each
-   build's ids (:class:`~pytest_aotparity.replay.idmap.IdMap`);
+2. sent to the AOT build (and the noise instance) through the plugin's own clients
+   *while* the JIT request is in flight, with JIT ids rewritten to each build's ids
+   (:class:`~pytest_aotparity.replay.idmap.IdMap`);
 3. answered with the JIT response, byte for byte, so the test's own assertions run as
    before;
 4. recorded as an :class:`~pytest_aotparity.exchange.Exchange` handed to ``sink``.
 
 Every other request goes through untouched. The plugin's own clients use transports
 marked ``_aotparity_direct`` so they are never mirrored themselves.
+
+How the requests travel. When every build is a plain ``http://`` target and the test's
+transport is an ordinary one (no proxy, Unix socket, local address, retries, socket
+options, HTTP/2-only or substituted network layer — a mocking library's, say), the sync
+path sends *all* the requests, the JIT one included, over the lean
+:class:`~pytest_aotparity.replay.wire.WireClient` from the test's own thread and reads
+each answer as it arrives (:func:`~pytest_aotparity.replay.wire.send_together`): no
+thread hand-off, each build timed the same way, and a fraction of a general client's CPU
+per request — on a two-core runner that CPU is what mirroring costs. The test still gets
+an ``httpx.Response`` (status, headers in order, raw body decoded by httpx, HTTP version
+and reason phrase; an event stream is read as the test iterates it), and a failure is
+raised as the ``httpx`` exception the transport would raise. Otherwise — async clients,
+``https://`` builds, a special transport — the JIT request goes through the test's own
+transport and the copies through the plugin's clients, their answers read on a thread
+pool.
 """
 
 from __future__ import annotations
@@ -24,22 +39,27 @@ import contextlib
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
+import httpcore
 import httpx
 
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import IdMap, is_create, location_ids
 from pytest_aotparity.replay.wire import (
+    Outcome,
     Pending,
+    WireCall,
     WireClient,
     WireClients,
     WireError,
     WireResponse,
+    WireStream,
     WireTimeout,
+    send_together,
 )
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
@@ -106,9 +126,14 @@ def _recorded_request(request: httpx.Request, body: bytes) -> RecordedRequest:
     )
 
 
-def decoded_body(status: int, headers: httpx.Headers, raw: bytes) -> bytes:
+def decoded_body(
+    status: int, headers: httpx.Headers | Sequence[tuple[str, str]], raw: bytes
+) -> bytes:
     """``raw`` without its content encoding (gzip, deflate, br…), as far as httpx knows it."""
-    if not headers.get("content-encoding"):
+    if isinstance(headers, httpx.Headers):
+        if not headers.get("content-encoding"):
+            return raw
+    elif not any(key.lower() == "content-encoding" and value for key, value in headers):
         return raw
     try:
         return httpx.Response(status, headers=headers, content=raw).read()
@@ -132,9 +157,91 @@ def wire_answer(build: BuildName, answer: WireResponse, started: float) -> Recor
         build=build,
         status=answer.status,
         headers=tuple(answer.headers),
-        body=decoded_body(answer.status, httpx.Headers(answer.headers), answer.body),
+        body=decoded_body(answer.status, answer.headers, answer.body),
         elapsed_ms=(time.perf_counter() - started) * 1000,
     )
+
+
+def recorded_outcome(build: BuildName, outcome: Outcome) -> RecordedResponse:
+    """One build's :func:`send_together` outcome as recorded."""
+    answer = outcome.response
+    if answer is None:
+        return RecordedResponse(
+            build=build,
+            status=None,
+            elapsed_ms=outcome.elapsed_ms,
+            error=describe_error(outcome.error or WireError("no answer")),
+        )
+    return RecordedResponse(
+        build=build,
+        status=answer.status,
+        headers=tuple(answer.headers),
+        body=decoded_body(answer.status, answer.headers, answer.body),
+        elapsed_ms=outcome.elapsed_ms,
+    )
+
+
+def httpx_error(outcome: Outcome, request: httpx.Request) -> httpx.TransportError:
+    """The exception httpx's own transport would have raised for a failed wire request."""
+    exc = outcome.error or WireError("no answer")
+    text = str(exc) or type(exc).__name__
+    cls: type[httpx.TransportError]
+    if not outcome.sent:
+        if isinstance(exc, TimeoutError):
+            cls = httpx.ConnectTimeout
+        elif isinstance(exc, BrokenPipeError | ConnectionResetError):
+            cls = httpx.WriteError
+        else:
+            cls = httpx.ConnectError
+    elif isinstance(exc, WireTimeout | TimeoutError):
+        cls = httpx.ReadTimeout
+    elif isinstance(exc, WireError):
+        cls = httpx.RemoteProtocolError
+    else:
+        cls = httpx.ReadError
+    error = cls(text, request=request)
+    error.__cause__ = exc
+    return error
+
+
+def wire_eligible(transport: httpx.BaseTransport, request: httpx.Request) -> bool:
+    """Whether the JIT request may go over the wire client instead of ``transport``: the
+    transport is httpx's ordinary connection pool with nothing that changes how it
+    connects (proxy, Unix socket, local address, retries, socket options, HTTP/2 only, a
+    substituted network backend or a patched pool, as mocking libraries do), and the
+    request does not ask to switch protocols."""
+    pool = getattr(transport, "_pool", None)
+    if type(pool) is not httpcore.ConnectionPool:
+        return False
+    try:
+        if (
+            pool._uds is not None
+            or pool._local_address is not None
+            or pool._retries
+            or not pool._http1
+            or pool._socket_options
+            or type(pool._network_backend) is not httpcore.SyncBackend
+        ):
+            return False
+    except AttributeError:  # pragma: no cover - another httpcore
+        return False
+    handler = type(pool).handle_request
+    if getattr(handler, "__module__", "") != "httpcore._sync.connection_pool":
+        return False
+    return "upgrade" not in request.headers
+
+
+class _StreamBody(httpx.SyncByteStream):
+    """An event stream's body, handed to the test as it arrives."""
+
+    def __init__(self, stream: WireStream) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._stream
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def _is_event_stream(headers: httpx.Headers) -> bool:
@@ -177,6 +284,9 @@ class Mirror:
         self.peers = list(peers)
         self._jit_origin = origin_key(self.jit_url)
         self._jit_httpx_url = httpx.URL(self.jit_url)
+        self._all_plain = self.jit_url.startswith("http://") and all(
+            peer.base_url.startswith("http://") for peer in self.peers
+        )
         self._reroute = {origin_key(o) for o in app_origins} - {self._jit_origin}
         self._origins = {self._jit_origin, *self._reroute}
         self._sink = sink
@@ -206,7 +316,9 @@ class Mirror:
         ) -> httpx.Response:
             if getattr(transport, "_aotparity_direct", False) or not mirror.matches(request.url):
                 return sync_original(transport, request)
-            return mirror.handle_sync(lambda req: sync_original(transport, req), request)
+            return mirror.handle_sync(
+                lambda req: sync_original(transport, req), request, transport=transport
+            )
 
         async def handle_async_request(
             transport: httpx.AsyncHTTPTransport, request: httpx.Request
@@ -430,7 +542,11 @@ class Mirror:
     # -- sync -----------------------------------------------------------------------------
 
     def handle_sync(
-        self, send: Callable[[httpx.Request], httpx.Response], request: httpx.Request
+        self,
+        send: Callable[[httpx.Request], httpx.Response],
+        request: httpx.Request,
+        *,
+        transport: httpx.BaseTransport | None = None,
     ) -> httpx.Response:
         body = request.read()  # before rerouting: a streamed body becomes replayable
         jit_request = self._jit_request(request)
@@ -439,6 +555,8 @@ class Mirror:
         self.requests_seen += 1
         nodeid = self._nodeid()
         recorded = _recorded_request(request, body)
+        if self._all_plain and transport is not None and wire_eligible(transport, request):
+            return self._handle_on_wire(jit_request, recorded, nodeid)
         pending = self._start_peers(recorded, request.extensions.get("timeout"))
         started = time.perf_counter()
         try:
@@ -474,6 +592,65 @@ class Mirror:
             headers=response.headers,
             stream=httpx.ByteStream(raw),
             extensions=response.extensions,
+        )
+
+    def _handle_on_wire(
+        self, jit_request: httpx.Request, recorded: RecordedRequest, nodeid: str | None
+    ) -> httpx.Response:
+        """Every build over the wire client, from this thread (see the module's doc)."""
+        timeouts = jit_request.extensions.get("timeout") or _DEFAULT_TIMEOUT_EXT
+        calls: list[WireCall[BuildName]] = [
+            WireCall(
+                "jit",
+                self._wires.get("jit", self.jit_url),
+                recorded.method,
+                recorded.path,
+                [(k, v) for k, v in recorded.headers if k.lower() not in _HOP_BY_HOP],
+                recorded.body,
+                host=jit_request.headers.get("host"),
+                events="stream",
+            )
+        ]
+        peer_requests: list[tuple[Peer, RecordedRequest]] = []
+        for peer in self.peers:
+            peer_request = peer.ids.rewrite(recorded)
+            peer_requests.append((peer, peer_request))
+            calls.append(
+                WireCall(
+                    peer.build,
+                    self._wire(peer),
+                    peer_request.method,
+                    peer_request.path,
+                    [(k, v) for k, v in peer_request.headers if k.lower() not in _HOP_BY_HOP],
+                    peer_request.body,
+                )
+            )
+        outcomes = send_together(
+            calls,
+            connect_timeout=timeouts.get("connect"),
+            read_timeout=timeouts.get("read"),
+        )
+        jit_outcome = outcomes["jit"]
+        answer = jit_outcome.response
+        if answer is None:
+            raise httpx_error(jit_outcome, jit_request)
+        jit = recorded_outcome("jit", jit_outcome)
+        peers = [
+            (peer, peer_request, recorded_outcome(peer.build, outcomes[peer.build]))
+            for peer, peer_request in peer_requests
+        ]
+        self._finish(recorded, jit, peers, nodeid)
+        stream: httpx.SyncByteStream = (
+            httpx.ByteStream(answer.body) if answer.stream is None else _StreamBody(answer.stream)
+        )
+        return httpx.Response(
+            status_code=answer.status,
+            headers=answer.headers,
+            stream=stream,
+            extensions={
+                "http_version": answer.version.encode("ascii", "replace"),
+                "reason_phrase": answer.reason.encode("latin-1", "replace"),
+            },
         )
 
     # -- async ----------------------------------------------------------------------------

@@ -9,16 +9,27 @@ spends ~600 µs of CPU per small request, this client ~40 µs. It keeps connecti
 ``Content-Length``, ``Transfer-Encoding: chunked`` or read-until-close framing. Bodies come
 back raw (still content-encoded); the caller decodes them.
 
+An event stream (``text/event-stream``) never ends by itself: its body is either not read at
+all (``events="skip"``, for a copy whose stream is not compared) or handed over as a
+:class:`WireStream` that reads it as the caller iterates (``events="stream"``, for the JIT
+answer the test itself reads).
+
+:func:`send_together` sends to several builds from one thread and reads each answer as it
+arrives: the builds work on the request at the same time, each timed on its own.
+
 Only plain ``http://`` is handled here; the mirror uses httpx for ``https://`` targets.
 """
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
+import time
 import urllib.parse
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
 
 MAX_LINE = 64 * 1024
 MAX_HEADERS = 200
@@ -37,13 +48,20 @@ class _Closed(WireError):
     connection: the request may be retried once on a fresh one)."""
 
 
+Events = Literal["skip", "stream"]
+"""What to do with an event stream's body: leave it unread, or hand it over as a stream."""
+
+
 @dataclass
 class WireResponse:
     status: int
     reason: str
     headers: list[tuple[str, str]]
     body: bytes
-    """As received: still content-encoded."""
+    """As received: still content-encoded. Empty for an event stream."""
+    version: str = "HTTP/1.1"
+    stream: WireStream | None = None
+    """The body of an event stream received with ``events="stream"``, read as iterated."""
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -54,11 +72,14 @@ class WireResponse:
 
 
 class _Connection:
-    def __init__(self, host: str, port: int, connect_timeout: float) -> None:
+    def __init__(self, host: str, port: int, connect_timeout: float | None) -> None:
         self.sock = socket.create_connection((host, port), timeout=connect_timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.reader = self.sock.makefile("rb")
         self.used = False
+        self.timeout = connect_timeout
+        """The socket's timeout now (``settimeout`` costs two system calls: skipped when
+        it would not change)."""
 
     def close(self) -> None:
         try:
@@ -97,7 +118,7 @@ class WireClient:
         for conn in idle:
             conn.close()
 
-    def _take(self, connect_timeout: float) -> _Connection:
+    def _take(self, connect_timeout: float | None) -> _Connection:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
@@ -117,8 +138,8 @@ class WireClient:
         headers: Sequence[tuple[str, str]],
         body: bytes = b"",
         *,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 60.0,
+        connect_timeout: float | None = 10.0,
+        read_timeout: float | None = 60.0,
     ) -> WireResponse:
         """Send one request (``target`` is the path and query) and read the whole answer."""
         pending = self.send(method, target, headers, body, connect_timeout=connect_timeout)
@@ -131,13 +152,14 @@ class WireClient:
         headers: Sequence[tuple[str, str]],
         body: bytes = b"",
         *,
-        connect_timeout: float = 10.0,
+        connect_timeout: float | None = 10.0,
+        host: str | None = None,
     ) -> Pending:
         """The first half of :meth:`request`: the request is on its way, the answer not read
         yet. Several builds can be sent to this way from one thread, then read in turn
         (:meth:`receive`): they work on the request at the same time, with no thread to
-        wake between them."""
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host_header}"]
+        wake between them. ``host`` is the ``Host`` header (the origin's by default)."""
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {host or self.host_header}"]
         lines.extend(f"{key}: {value}" for key, value in headers)
         if body or method.upper() in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body)}")
@@ -145,7 +167,9 @@ class WireClient:
         conn = self._take(connect_timeout)
         pending = Pending(method, payload, conn, conn.used, connect_timeout)
         try:
-            conn.sock.settimeout(connect_timeout)
+            if conn.timeout != connect_timeout:
+                conn.sock.settimeout(connect_timeout)
+                conn.timeout = connect_timeout
             conn.sock.sendall(payload)
         except (BrokenPipeError, ConnectionResetError):
             conn.close()
@@ -162,20 +186,24 @@ class WireClient:
         conn = _Connection(self.host, self.port, pending.connect_timeout)
         pending.reused = False
         try:
-            conn.sock.settimeout(pending.connect_timeout)
             conn.sock.sendall(pending.payload)
         except BaseException:
             conn.close()
             raise
         return conn
 
-    def receive(self, pending: Pending, *, read_timeout: float = 60.0) -> WireResponse:
-        """The second half of :meth:`request`: read the answer to what :meth:`send` sent."""
+    def receive(
+        self, pending: Pending, *, read_timeout: float | None = 60.0, events: Events = "skip"
+    ) -> WireResponse:
+        """The second half of :meth:`request`: read the answer to what :meth:`send` sent
+        (``None``: no read timeout)."""
         for attempt in (0, 1):
             conn = pending.conn
             try:
-                conn.sock.settimeout(read_timeout)
-                response, reusable = _read_response(conn, pending.method)
+                if read_timeout != conn.timeout:
+                    conn.sock.settimeout(read_timeout)
+                    conn.timeout = read_timeout
+                response, reusable = _read_response(conn, pending.method, events)
             except _Closed:
                 conn.close()
                 if pending.reused and attempt == 0:
@@ -195,7 +223,9 @@ class WireClient:
                 conn.close()
                 raise
             conn.used = True
-            if reusable:
+            if response.stream is not None:
+                pass  # the stream owns the connection now and closes it
+            elif reusable:
                 self._give_back(conn)
             else:
                 conn.close()
@@ -213,7 +243,7 @@ class Pending:
     reused: bool
     """Sent over a kept-alive connection (which the server may have closed meanwhile: then
     it is sent once more, on a fresh one)."""
-    connect_timeout: float
+    connect_timeout: float | None
 
 
 class WireClients:
@@ -279,7 +309,10 @@ def _read_exact(conn: _Connection, size: int) -> bytes:
 
 
 def _read_chunked(conn: _Connection) -> bytes:
-    chunks: list[bytes] = []
+    return b"".join(_iter_chunked(conn))
+
+
+def _iter_chunked(conn: _Connection) -> Iterator[bytes]:
     while True:
         line = _readline(conn)
         if not line:
@@ -292,29 +325,189 @@ def _read_chunked(conn: _Connection) -> bytes:
         if size == 0:
             while _readline(conn) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
-            return b"".join(chunks)
-        chunks.append(_read_exact(conn, size))
+            return
+        yield _read_exact(conn, size)
         _readline(conn)  # the CRLF after the chunk
 
 
-def _read_response(conn: _Connection, method: str) -> tuple[WireResponse, bool]:
+def _iter_sized(conn: _Connection, length: int | None) -> Iterator[bytes]:
+    """``length`` bytes (``None``: until the server closes), as they arrive."""
+    left = length
+    while left is None or left > 0:
+        data = conn.reader.read1(65536 if left is None else min(left, 65536))
+        if not data:
+            if left is None:
+                return
+            raise WireError("the connection closed in the middle of the body")
+        if left is not None:
+            left -= len(data)
+        yield data
+
+
+class WireStream:
+    """The body of a response read as it is iterated (an event stream); owns the
+    connection, which is closed when the body ends or :meth:`close` is called."""
+
+    def __init__(self, conn: _Connection, chunks: Iterator[bytes]) -> None:
+        self._conn: _Connection | None = conn
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._conn is None:
+            return
+        try:
+            yield from self._chunks
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+
+def _is_event_stream(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "text/event-stream"
+
+
+def _read_response(
+    conn: _Connection, method: str, events: Events = "skip"
+) -> tuple[WireResponse, bool]:
     version, status, reason, headers = _read_head(conn)
     while 100 <= status < 200 and status != 101:  # 100 Continue, 103 Early Hints
         version, status, reason, headers = _read_head(conn)
     lowered = {key.lower(): value for key, value in headers}
     connection = lowered.get("connection", "").lower()
     reusable = "close" not in connection if version != "HTTP/1.0" else "keep-alive" in connection
-    if method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200:
-        body = b""
-    elif "chunked" in lowered.get("transfer-encoding", "").lower():
-        body = _read_chunked(conn)
-    elif "content-length" in lowered:
+    chunked = "chunked" in lowered.get("transfer-encoding", "").lower()
+    length: int | None = None
+    if not chunked and "content-length" in lowered:
         try:
             length = int(lowered["content-length"].split(",")[0].strip())
         except ValueError:
             raise WireError("bad Content-Length") from None
-        body = _read_exact(conn, length)
-    else:
-        body = conn.reader.read()
+    response = WireResponse(
+        status=status, reason=reason, headers=headers, body=b"", version=version
+    )
+    if method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        pass
+    elif _is_event_stream(lowered.get("content-type", "")):
+        # never ends by itself: handed over, or left unread (and the connection with it)
         reusable = False
-    return WireResponse(status=status, reason=reason, headers=headers, body=body), reusable
+        if events == "stream":
+            response.stream = WireStream(
+                conn, _iter_chunked(conn) if chunked else _iter_sized(conn, length)
+            )
+    elif chunked:
+        response.body = _read_chunked(conn)
+    elif length is not None:
+        response.body = _read_exact(conn, length)
+    else:
+        response.body = conn.reader.read()
+        reusable = False
+    return response, reusable
+
+
+# -- several builds at once ---------------------------------------------------------------
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass
+class WireCall(Generic[K]):
+    """One request of :func:`send_together`: to ``client``, answered under ``key``."""
+
+    key: K
+    client: WireClient
+    method: str
+    target: str
+    headers: Sequence[tuple[str, str]]
+    body: bytes = b""
+    host: str | None = None
+    events: Events = "skip"
+
+
+@dataclass
+class Outcome:
+    """How one request of :func:`send_together` went."""
+
+    started: float
+    finished: float
+    response: WireResponse | None = None
+    error: BaseException | None = None
+    sent: bool = field(default=True)
+    """False when the request never left (connecting or sending failed)."""
+
+    @property
+    def elapsed_ms(self) -> float:
+        return (self.finished - self.started) * 1000
+
+
+def _wait_readable(socks: list[socket.socket], timeout: float | None) -> list[socket.socket]:
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        by_fd = {}
+        for sock in socks:
+            poller.register(sock, select.POLLIN | select.POLLPRI)
+            by_fd[sock.fileno()] = sock
+        events = poller.poll(None if timeout is None else timeout * 1000)
+        return [by_fd[fd] for fd, _ in events]
+    ready, _, _ = select.select(socks, [], [], timeout)  # pragma: no cover - Windows
+    return ready
+
+
+def send_together(
+    calls: Sequence[WireCall[K]],
+    *,
+    connect_timeout: float | None = 10.0,
+    read_timeout: float | None = 60.0,
+) -> dict[K, Outcome]:
+    """Send every call first, from this thread, then read each answer as it arrives, so
+    the builds work at the same time and each one's time is its own (not the time spent
+    reading another's answer). ``read_timeout`` bounds each wait for data, as a socket
+    timeout does. Failures are outcomes, never raised."""
+    outcomes: dict[K, Outcome] = {}
+    waiting: dict[socket.socket, tuple[WireCall[K], Pending, float]] = {}
+    for call in calls:
+        started = time.perf_counter()
+        try:
+            pending = call.client.send(
+                call.method,
+                call.target,
+                call.headers,
+                call.body,
+                connect_timeout=connect_timeout,
+                host=call.host,
+            )
+        except (WireError, OSError) as exc:
+            outcomes[call.key] = Outcome(started, time.perf_counter(), error=exc, sent=False)
+            continue
+        waiting[pending.conn.sock] = (call, pending, started)
+    try:
+        while waiting:
+            ready = _wait_readable(list(waiting), read_timeout)
+            if not ready:  # nothing at all within the read timeout
+                for call, pending, started in waiting.values():
+                    pending.conn.close()
+                    outcomes[call.key] = Outcome(
+                        started,
+                        time.perf_counter(),
+                        error=WireTimeout(f"no answer within {read_timeout:g} s"),
+                    )
+                waiting.clear()
+                break
+            for sock in ready:
+                call, pending, started = waiting.pop(sock)
+                try:
+                    response = call.client.receive(
+                        pending, read_timeout=read_timeout, events=call.events
+                    )
+                except (WireError, OSError) as exc:
+                    outcomes[call.key] = Outcome(started, time.perf_counter(), error=exc)
+                    continue
+                outcomes[call.key] = Outcome(started, time.perf_counter(), response=response)
+    except BaseException:  # interrupted while waiting: the unread connections are useless
+        for _, pending, _ in waiting.values():
+            pending.conn.close()
+        raise
+    return outcomes
