@@ -78,7 +78,16 @@ def valid_requests(operation: Any) -> st.SearchStrategy[Any]:
     generated = operation_strategy(operation, negative=False)
     if not valid:
         return generated
-    return st.one_of(st.sampled_from(valid), generated)
+    return st.one_of(pick_from(valid), generated)
+
+
+def pick_from(cases: Sequence[Any]) -> st.SearchStrategy[Any]:
+    """One of ``cases``, shrinking towards the first — like ``st.sampled_from``, but by
+    index: ``sampled_from`` labels itself with the hash of its elements, and hashing a
+    schemathesis case prepares a whole HTTP request (milliseconds each, for every case, for
+    every new strategy)."""
+    items = list(cases)
+    return st.integers(min_value=0, max_value=len(items) - 1).map(items.__getitem__)
 
 
 def with_real_values(
@@ -92,6 +101,9 @@ def with_real_values(
     usable = {name: tuple(vals) for name, vals in values.items() if vals}
     if not usable:
         return strategy
+    choices = {
+        name: st.one_of(st.sampled_from(options), st.none()) for name, options in usable.items()
+    }
 
     @st.composite
     def draw_case(draw: st.DrawFn) -> Any:
@@ -99,10 +111,10 @@ def with_real_values(
         if negative_at_path(case):
             return case
         picks: dict[str, str] = {}
-        for name, options in usable.items():
+        for name, choice in choices.items():
             if name not in case.path_parameters:
                 continue
-            pick = draw(st.one_of(st.sampled_from(options), st.none()))
+            pick = draw(choice)
             if pick is not None:
                 picks[name] = urllib.parse.quote(str(pick), safe="")
         if picks:
@@ -197,9 +209,11 @@ def trimmed_variants(cases: Sequence[Any], optional: frozenset[str]) -> st.Searc
     shrinks the choices towards dropping them, so a divergence that does not need an
     optional member is reported without it."""
 
+    pick = pick_from(cases)
+
     @st.composite
     def draw_variant(draw: st.DrawFn) -> Any:
-        case = draw(st.sampled_from(list(cases)))
+        case = draw(pick)
         body = case.body
         query = case.query or {}
         droppable_body = sorted(k for k in body if k in optional) if isinstance(body, dict) else []
