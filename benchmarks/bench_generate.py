@@ -132,6 +132,13 @@ LABELS = {
 }
 MEASURES = ("wall", "session", "phase")
 
+
+def label(side: str, args: argparse.Namespace) -> str:
+    if side == SCHEMATHESIS:
+        return f"schemathesis ({args.st_build} only)"
+    return LABELS[side]
+
+
 # -- the apps --------------------------------------------------------------------------------
 
 
@@ -358,14 +365,50 @@ def running_containers(
         _remove_containers(names, logs)
 
 
+WARM_SEED = 20261202
+
+
+def warm_up(url: str, args: argparse.Namespace, logs: Path) -> None:
+    """The same untimed workload for every fresh container, before it is measured: one
+    ``schemathesis run`` of the coverage phase alone, with a fixed seed (every operation,
+    valid and invalid requests, writes included — the same requests, so every container
+    starts the timed run with the same data), so the .NET runtime has compiled the code
+    both tools will reach and neither side's time is the JIT compiler's."""
+    cmd = [
+        _schemathesis(),
+        "run",
+        f"{url}{OPENAPI[args.app]}",
+        "--phases",
+        "coverage",
+        "--mode",
+        "all",
+        "--checks",
+        "not_a_server_error",
+        "--suppress-health-check",
+        "all",
+        "--workers",
+        "1",
+        "--seed",
+        str(WARM_SEED),
+        "--no-color",
+    ]
+    code, output, errors, _ = _run(cmd, logs, f"warm-up-{url.rsplit(':', 1)[-1]}.txt", 600)
+    if code not in (0, 1):
+        raise BenchError(f"the warm-up of {url} exited with {code}:\n{(output + errors)[-2000:]}")
+
+
 @contextmanager
 def running_builds(builds: list[str], args: argparse.Namespace, logs: Path) -> Iterator[list[str]]:
-    """The builds (``jit``, ``aot``) a side needs, started afresh; their base URLs, in order."""
+    """The builds (``jit``, ``aot``) a side needs, started afresh (and warmed up, unless
+    ``--cold``); their base URLs, in order."""
     if args.app == SAMPLE:
         images = {"jit": args.jit_image, "aot": args.aot_image}
         with running_containers(
             [(build, images[build]) for build in builds], logs, args.start_timeout
         ) as urls:
+            if not args.cold:
+                for url in urls:
+                    warm_up(url, args, logs)
             yield urls
         return
     flavours = {"jit": "jit", "aot": args.aot_flavour}
@@ -579,11 +622,11 @@ def run_schemathesis(
     root: Path, name: str, args: argparse.Namespace, unicode_cache: Path, logs: Path
 ) -> Round:
     directory = _fresh_dir(root, name, unicode_cache)
-    with running_builds(["jit"], args, logs) as (jit,):
+    with running_builds([args.st_build], args, logs) as (target,):
         code, output, errors, wall = _run(
-            schemathesis_cmd(jit, args), directory, "schemathesis-output.txt", args.timeout
+            schemathesis_cmd(target, args), directory, "schemathesis-output.txt", args.timeout
         )
-    # 1: a check failed (the jit build should answer no 5xx; a failure is a finished run).
+    # 1: a check failed (a 5xx: the aot build has some; a failure is a finished run).
     if code not in (0, 1):
         raise BenchError(
             f"schemathesis exited with {code} in {directory}:\n{(output + errors)[-3000:]}"
@@ -605,8 +648,14 @@ def check_schemathesis_count(
     """One untimed run with a VCR cassette: do its interactions match ``N generated``?"""
     directory = _fresh_dir(root, "count-check", unicode_cache)
     cassette = directory / "cassette.yaml"
-    with running_builds(["jit"], args, logs) as (jit,):
-        cmd = [*schemathesis_cmd(jit, args), "--report", "vcr", "--report-vcr-path", str(cassette)]
+    with running_builds([args.st_build], args, logs) as (target,):
+        cmd = [
+            *schemathesis_cmd(target, args),
+            "--report",
+            "vcr",
+            "--report-vcr-path",
+            str(cassette),
+        ]
         code, output, errors, _ = _run(cmd, directory, "schemathesis-output.txt", args.timeout)
     if code not in (0, 1):
         raise BenchError(
@@ -669,7 +718,7 @@ def print_table(results: dict[str, list[Round]], args: argparse.Namespace) -> No
         header += f"  {measure + ' s':>10} {'/s':>7}"
     print(header)
     for side, rounds in results.items():
-        line = f"  {LABELS[side]:<27}"
+        line = f"  {label(side, args):<27}"
         for index, measure in enumerate(MEASURES):
             chosen = best(rounds, measure)
             if index == 0:
@@ -686,7 +735,7 @@ def print_table(results: dict[str, list[Round]], args: argparse.Namespace) -> No
             f" -> {_fmt(r.rate('wall'), '.1f')}"
             for r in rounds
         )
-        print(f"  {LABELS[side]:<27} {shown}")
+        print(f"  {label(side, args):<27} {shown}")
     fastest = best(results[PLUGIN], "phase")
     if fastest is not None and fastest.first is not None and fastest.phase:
         item, pairs, seconds = fastest.first
@@ -764,6 +813,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ARG",
         help="one more argument for the plugin's pytest run (repeat for more), "
         "e.g. --pytest-arg=--assert=plain",
+    )
+    parser.add_argument(
+        "--st-build",
+        choices=["jit", "aot"],
+        default="jit",
+        help="the build schemathesis runs against (default jit; aot: the plugin's aot "
+        "target, whose 5xx answers make schemathesis shrink failures as the plugin does)",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="--app sample: measure fresh containers as they come, without the warm-up",
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per tool run")
     parser.add_argument("--start-timeout", type=float, default=60, help="seconds per app start")

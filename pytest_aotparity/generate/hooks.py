@@ -3,11 +3,12 @@
 reports.
 
 Only this module's :func:`configure` is called from the entry point; it imports nothing
-heavy (hypothesis and schemathesis load when the first generated test runs).
+heavy (hypothesis and schemathesis load when the generated tests are about to run).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator
 from typing import Any
 
@@ -109,6 +110,20 @@ class GenerationPlugin:
             report=pytest.CollectReport(collector.nodeid, "passed", None, list(made))
         )
         return made
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """Build the schemathesis schema (and import what generation needs) before the first
+        test runs, when generated tests are about to: otherwise the first generated test's
+        duration would be mostly that. A document schemathesis cannot load is left for
+        that test to report."""
+        if session.config.option.collectonly or self.context.document is None:
+            return
+        from pytest_aotparity.generate.items import OperationTest, StatefulTest
+
+        if any(isinstance(item, OperationTest | StatefulTest) for item in session.items):
+            with contextlib.suppress(Exception):
+                self.context.schema()
 
     def pytest_report_collectionfinish(self, config: pytest.Config) -> list[str]:
         if self.note is not None:
