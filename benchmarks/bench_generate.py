@@ -4,6 +4,7 @@
         [--st-workers 1] [--pytest-arg ARG] [--no-count-check] [--keep]
         [--app fake] [--aot-flavour aot]
         [--app sample] [--jit-image aotparity-sample:jit] [--aot-image aotparity-sample:aot]
+        [--cold] [--st-build jit|aot]
 
 One run measures both sides, side by side, on one app with the same number of examples per
 operation. Each side runs ``--rounds`` times, alternating which goes first; the best round
@@ -22,9 +23,14 @@ happens (an error, Ctrl-C, SIGTERM).
   labelled ``org.aotparity.bench=RUN``; it is removed (``docker rm -f``) after the round, and
   at the end every container with this run's label is removed too, in case one escaped (e.g.
   a ``docker run`` cut short by Ctrl-C). ``--jit-image`` (default ``aotparity-sample:jit``)
-  and ``--aot-image`` (default ``aotparity-sample:aot``) name the images. As every round
-  starts fresh containers, the JIT build answers its first requests before the runtime has
-  compiled its code, on both sides alike. Against the aot image the plugin finds the sample
+  and ``--aot-image`` (default ``aotparity-sample:aot``) name the images. A fresh JIT
+  container answers its first requests before the runtime has compiled its code (and keeps
+  recompiling hot code in the background for a while), so before it is measured every fresh
+  container gets the same untimed warm-up: ``schemathesis run`` of the coverage phase alone
+  with a fixed seed (every operation, valid and invalid requests, the same writes everywhere,
+  so every container starts the timed run with the same data). ``--cold`` leaves the warm-up
+  out: the JIT compiler's work is then timed too — on the plugin's side twice when both of
+  its targets are JIT containers. Against the aot image the plugin finds the sample
   app's real divergences, and also the ``traceId`` of every problem-details body (add
   ``--pytest-arg=--aot-parity-ignore=$..traceId`` to leave that out).
 
@@ -50,7 +56,9 @@ happens (an error, Ctrl-C, SIGTERM).
   (404, 400, ...) differs from request to request, and nothing else did (three runs of 100
   examples per operation). So with two jit images the plugin also gets
   ``--aot-parity-ignore=$..traceId`` (the table's header says so), and nothing diverges.
-- **schemathesis**: ``schemathesis run`` against the jit build's OpenAPI document
+- **schemathesis**: ``schemathesis run`` against the jit build's (``--st-build aot``: the aot
+  build's; its 5xx answers then fail the check and schemathesis shrinks them, as the plugin
+  shrinks divergences) OpenAPI document
   (``/openapi.json``, for the sample app ``/openapi/v1.json``) with
   ``--max-examples N --phases coverage,fuzzing --mode all --checks not_a_server_error
   --suppress-health-check all --workers 1`` (the examples phase is left out: the document has
@@ -70,10 +78,10 @@ Three times per round, each giving a rate (requests ÷ seconds):
   includes collection, i.e. reading the document; schemathesis' closing ``in X s``).
 - **phase**: request generation alone — for the plugin the sum of the setup, call and
   teardown durations (``--durations=0``) of its per-operation items; for schemathesis the
-  sum of its Coverage and Fuzzing phase durations. Not quite like for like: the plugin
-  imports hypothesis and schemathesis and builds its schema inside its first generated item,
-  schemathesis before its phases; so the table also shows the plugin's rate without its
-  first item.
+  sum of its Coverage and Fuzzing phase durations. Both load their schema (and import
+  hypothesis and schemathesis' generation code) before: the plugin when its test loop
+  starts, schemathesis before its phases. The table also shows the plugin's rate without
+  its first item.
 
 Both sides run in this script's environment. With ``PYTHONDONTWRITEBYTECODE`` set (as in many
 containers), pytest cannot cache the modules it rewrites for assertions — those of every
@@ -743,7 +751,7 @@ def print_table(results: dict[str, list[Round]], args: argparse.Namespace) -> No
         rate = rest / (fastest.phase - seconds) if fastest.phase > seconds else None
         print(
             f"  plugin, best phase round: its first generated item ({item}) took {seconds:.2f} s"
-            f" for {pairs} pairs (it imports hypothesis and schemathesis and builds the schema);"
+            f" for {pairs} pairs;"
             f" the other {rest} pairs went at {_fmt(rate, '.1f')}/s"
         )
     for measure in MEASURES:
