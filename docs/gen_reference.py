@@ -238,7 +238,7 @@ def render(rows: list[Row]) -> str:
             and row.flag is not None
             and not row.ini_help.startswith("Default for ")
         ):
-            out += ["", f"ini key: {prose(row.ini_help)}"]
+            out += ["", f"In the ini file (`{row.ini}`): {prose(row.ini_help)}"]
     out.append(END)
     return "\n".join(out)
 
