@@ -350,6 +350,8 @@ def test_which_transports_take_the_lean_path(tmp_path: Path) -> None:
         assert not wire_eligible(special, request), special
     upgrade = httpx.Request("GET", "http://127.0.0.1:1/ws", headers={"Upgrade": "websocket"})
     assert not wire_eligible(httpx.HTTPTransport(), upgrade)
+    traced = httpx.Request("GET", "http://127.0.0.1:1/x", extensions={"trace": print})
+    assert not wire_eligible(httpx.HTTPTransport(), traced)
 
 
 def test_a_patched_pool_keeps_the_general_path(

@@ -209,7 +209,7 @@ def wire_eligible(transport: httpx.BaseTransport, request: httpx.Request) -> boo
     transport is httpx's ordinary connection pool with nothing that changes how it
     connects (proxy, Unix socket, local address, retries, socket options, HTTP/2 only, a
     substituted network backend or a patched pool, as mocking libraries do), and the
-    request does not ask to switch protocols."""
+    request neither asks to switch protocols nor carries a ``trace`` callback."""
     pool = getattr(transport, "_pool", None)
     if type(pool) is not httpcore.ConnectionPool:
         return False
@@ -228,7 +228,8 @@ def wire_eligible(transport: httpx.BaseTransport, request: httpx.Request) -> boo
     handler = type(pool).handle_request
     if getattr(handler, "__module__", "") != "httpcore._sync.connection_pool":
         return False
-    return "upgrade" not in request.headers
+    # a trace callback watches httpcore's own steps; a protocol switch needs its connection
+    return "trace" not in request.extensions and "upgrade" not in request.headers
 
 
 class _StreamBody(httpx.SyncByteStream):
