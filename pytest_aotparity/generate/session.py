@@ -26,6 +26,7 @@ import pytest
 from pytest_aotparity.config import Settings
 from pytest_aotparity.diff.model import Category, Difference, DiffKind, Divergence
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
+from pytest_aotparity.generate.cases import request_signature
 from pytest_aotparity.generate.document import (
     DocumentError,
     diff_documents,
@@ -107,6 +108,23 @@ def _cancelled(value: object) -> int:
     if isinstance(value, Collection):
         return len(value)
     return 0
+
+
+def divergence_kind(divergence: Divergence) -> tuple[object, ...]:
+    """What makes two divergences of one operation the same kind for shrinking: the
+    category and both statuses (hypothesis itself tells failures apart by category)."""
+    exchange = divergence.exchange
+    return (divergence.category, exchange.jit.status, exchange.aot.status)
+
+
+def boundary_found(divergence: Divergence, observations: Observations) -> Found:
+    """A boundary case's divergence reported as sent (not shrunk)."""
+    key = request_signature(divergence.exchange.request)
+    return Found(
+        divergence=divergence,
+        times_sent=observations.counts.get(key, 1),
+        mode=observations.modes.get(key, "positive"),
+    )
 
 
 def divergence_key(divergence: Divergence) -> tuple[tuple[str, str], frozenset[str]]:
@@ -538,33 +556,48 @@ class GenerationContext:
         send = self._observe(item, result, "generated")
 
         diverging = []
+        shown: dict[tuple[object, ...], Divergence] = {}
         for case in with_real_values_cycled(coverage_cases(operation), values):
             request = case_to_request(case)
             _, divergence = send(request, mode_name(case))
             result.boundary += 1
             if divergence is not None:
                 diverging.append(case)
+                shown.setdefault(divergence_kind(divergence), divergence)
 
         branches = []
         if diverging:
             optional = optional_body_members(self.document or {}, plan.path, plan.method)
-            branches.append(trimmed_variants(diverging, optional))
-        branches.append(operation_strategy(operation))
-        strategy = with_real_values(st.one_of(*branches), values)
+            variants = with_real_values(trimmed_variants(diverging, optional), values)
+            branches.append(variants.map(lambda case: (True, case)))
+        fuzzed = with_real_values(operation_strategy(operation), values)
+        branches.append(fuzzed.map(lambda case: (False, case)))
 
-        def body(case: Any) -> None:
+        def body(drawn: tuple[bool, Any]) -> None:
+            from_boundary, case = drawn
             _, divergence = send(case_to_request(case), mode_name(case))
-            if divergence is not None:
-                raise divergence_error(divergence)
+            if divergence is None:
+                return
+            if not from_boundary and divergence_kind(divergence) in shown:
+                # A boundary case already showed this kind of divergence, and its variants
+                # are shrunk (cheaply: a pick among the cases and optional members to
+                # drop); shrinking a drawn request of the same kind would only redraw it,
+                # candidate after candidate, from schemathesis' strategies.
+                return
+            raise divergence_error(divergence)
 
         failures, flaky = run_property(
-            strategy,
+            st.one_of(*branches),
             body,
             examples=self.settings.examples,
             seed=self._seed_to_apply(),
             digest=item.nodeid.encode(),
         )
         result.found = finish(failures, result.observations, flaky=flaky)
+        reported = {divergence_kind(found.divergence) for found in result.found}
+        for kind, divergence in shown.items():
+            if kind not in reported:  # its variants were never drawn (few examples)
+                result.found.append(boundary_found(divergence, result.observations))
         for found in result.found:
             self.remember(found.divergence)
         return result
