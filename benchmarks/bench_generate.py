@@ -382,24 +382,7 @@ def warm_up(url: str, args: argparse.Namespace, logs: Path) -> None:
     valid and invalid requests, writes included — the same requests, so every container
     starts the timed run with the same data), so the .NET runtime has compiled the code
     both tools will reach and neither side's time is the JIT compiler's."""
-    cmd = [
-        _schemathesis(),
-        "run",
-        f"{url}{OPENAPI[args.app]}",
-        "--phases",
-        "coverage",
-        "--mode",
-        "all",
-        "--checks",
-        "not_a_server_error",
-        "--suppress-health-check",
-        "all",
-        "--workers",
-        "1",
-        "--seed",
-        str(WARM_SEED),
-        "--no-color",
-    ]
+    cmd = schemathesis_cmd(url, args, phases="coverage", workers="1", seed=WARM_SEED)
     code, output, errors, _ = _run(cmd, logs, f"warm-up-{url.rsplit(':', 1)[-1]}.txt", 600)
     if code not in (0, 1):
         raise BenchError(f"the warm-up of {url} exited with {code}:\n{(output + errors)[-2000:]}")
@@ -590,7 +573,14 @@ def _schemathesis() -> str:
     return found
 
 
-def schemathesis_cmd(url: str, args: argparse.Namespace) -> list[str]:
+def schemathesis_cmd(
+    url: str,
+    args: argparse.Namespace,
+    *,
+    phases: str = "coverage,fuzzing",
+    workers: str | None = None,
+    seed: int | None = None,
+) -> list[str]:
     cmd = [
         _schemathesis(),
         "run",
@@ -598,7 +588,7 @@ def schemathesis_cmd(url: str, args: argparse.Namespace) -> list[str]:
         "--max-examples",
         str(args.examples),
         "--phases",
-        "coverage,fuzzing",
+        phases,
         "--mode",
         "all",
         "--checks",
@@ -606,11 +596,12 @@ def schemathesis_cmd(url: str, args: argparse.Namespace) -> list[str]:
         "--suppress-health-check",
         "all",
         "--workers",
-        str(args.st_workers),
+        workers or str(args.st_workers),
         "--no-color",
     ]
-    if args.seed is not None:
-        cmd.extend(["--seed", str(args.seed)])
+    seed = args.seed if seed is None else seed
+    if seed is not None:
+        cmd.extend(["--seed", str(seed)])
     return cmd
 
 

@@ -342,3 +342,26 @@ def pytest_aotparity_reset(targets, item):
     # the only real value is squad number 4 (the second player); the rest are generated
     assert "/players/4/summary" in paths
     assert not any(p in paths for p in ("/players/1/summary", "/players/7/summary"))
+
+
+def test_a_boundary_divergence_is_reported_even_if_hypothesis_draws_nothing(
+    gen_dir: pytest.Pytester,
+) -> None:
+    """The boundary cases run before hypothesis; what they find is reported even when
+    hypothesis never draws one of their variants (here: a profile without the generate
+    phase, so hypothesis draws nothing at all)."""
+    gen_dir.makeconftest(
+        """
+        from hypothesis import Phase, settings
+
+        settings.register_profile("no-generate", phases=[Phase.explicit])
+        """
+    )
+    report_path = gen_dir.path / "report.json"
+    result = gen_dir.runpytest_subprocess(
+        *gen_args("--hypothesis-profile=no-generate", "-k", "POST", noise=False, report=report_path)
+    )
+    result.assert_outcomes(failed=1)
+    [create] = records_of(load(report_path), "aot-parity::POST /players")
+    assert create["category"] == "validator bypassed"
+    assert (create["status"]["jit"], create["status"]["aot"]) == (400, 201)
