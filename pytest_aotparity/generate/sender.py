@@ -36,15 +36,13 @@ from pytest_aotparity.replay.wire import (
     WireClient,
     WireClients,
     WireError,
+    forwardable,
     send_together,
 )
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
 Origin = Literal["suite", "generated", "stateful"]
 
-_HOP_BY_HOP = frozenset(
-    {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
-)
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
@@ -104,7 +102,7 @@ class PairSender:
 
     def send_one(self, build: Build, request: RecordedRequest) -> RecordedResponse:
         """``request`` to one build, as is (no id rewriting)."""
-        headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
+        headers = forwardable(request.headers)
         started = time.perf_counter()
         try:
             if build.base_url.startswith("http://"):
@@ -175,7 +173,7 @@ class PairSender:
                 self._wire(build),
                 request.method,
                 request.path,
-                [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP],
+                forwardable(request.headers),
                 request.body,
             )
             for build, request in requests

@@ -59,6 +59,8 @@ from pytest_aotparity.replay.wire import (
     WireResponse,
     WireStream,
     WireTimeout,
+    forwardable,
+    is_event_stream,
     send_together,
 )
 
@@ -66,9 +68,6 @@ LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
 """``learn_ids(jit_body, other_body)`` → JIT id → other id (from the diff engine)."""
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-_HOP_BY_HOP = frozenset(
-    {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
-)
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 _DEFAULT_TIMEOUT_EXT = DEFAULT_TIMEOUT.as_dict()
 
@@ -141,44 +140,41 @@ def decoded_body(
         return raw
 
 
-def failed_answer(build: BuildName, started: float, exc: BaseException) -> RecordedResponse:
-    """What a build "answered" when the request failed: no status, the error said."""
+def _failed(build: BuildName, exc: BaseException, elapsed_ms: float) -> RecordedResponse:
+    return RecordedResponse(
+        build=build, status=None, elapsed_ms=elapsed_ms, error=describe_error(exc)
+    )
+
+
+def _answered(build: BuildName, answer: WireResponse, elapsed_ms: float) -> RecordedResponse:
     return RecordedResponse(
         build=build,
-        status=None,
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-        error=describe_error(exc),
+        status=answer.status,
+        headers=tuple(answer.headers),
+        body=decoded_body(answer.status, answer.headers, answer.body),
+        elapsed_ms=elapsed_ms,
     )
+
+
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def failed_answer(build: BuildName, started: float, exc: BaseException) -> RecordedResponse:
+    """What a build "answered" when the request failed: no status, the error said."""
+    return _failed(build, exc, _since(started))
 
 
 def wire_answer(build: BuildName, answer: WireResponse, started: float) -> RecordedResponse:
     """A :class:`WireClient` answer as recorded (body decoded, time since ``started``)."""
-    return RecordedResponse(
-        build=build,
-        status=answer.status,
-        headers=tuple(answer.headers),
-        body=decoded_body(answer.status, answer.headers, answer.body),
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-    )
+    return _answered(build, answer, _since(started))
 
 
 def recorded_outcome(build: BuildName, outcome: Outcome) -> RecordedResponse:
     """One build's :func:`send_together` outcome as recorded."""
-    answer = outcome.response
-    if answer is None:
-        return RecordedResponse(
-            build=build,
-            status=None,
-            elapsed_ms=outcome.elapsed_ms,
-            error=describe_error(outcome.error or WireError("no answer")),
-        )
-    return RecordedResponse(
-        build=build,
-        status=answer.status,
-        headers=tuple(answer.headers),
-        body=decoded_body(answer.status, answer.headers, answer.body),
-        elapsed_ms=outcome.elapsed_ms,
-    )
+    if outcome.response is None:
+        return _failed(build, outcome.error or WireError("no answer"), outcome.elapsed_ms)
+    return _answered(build, outcome.response, outcome.elapsed_ms)
 
 
 def httpx_error(outcome: Outcome, request: httpx.Request) -> httpx.TransportError:
@@ -246,8 +242,7 @@ class _StreamBody(httpx.SyncByteStream):
 
 
 def _is_event_stream(headers: httpx.Headers) -> bool:
-    content_type: str = headers.get("content-type", "")
-    return content_type.split(";", maxsplit=1)[0].strip().lower() == "text/event-stream"
+    return is_event_stream(headers.get("content-type", ""))
 
 
 def describe_error(exc: BaseException) -> str:
@@ -401,11 +396,10 @@ class Mirror:
         self, peer: Peer, request: RecordedRequest, timeouts: Mapping[str, Any]
     ) -> Pending:
         """Send a copy over the wire client; its answer is read with :meth:`_read_peer`."""
-        headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
         return self._wire(peer).send(
             request.method,
             request.path,
-            headers,
+            forwardable(request.headers),
             request.body,
             connect_timeout=timeouts.get("connect") or 10.0,
         )
@@ -437,7 +431,6 @@ class Mirror:
         (the plugin's own local targets; far less CPU than a general client, which is
         what mirroring costs on a busy runner), over an httpx transport for ``https://``.
         Never raises for a failed request: the error is the recorded answer."""
-        headers = [(k, v) for k, v in request.headers if k.lower() not in _HOP_BY_HOP]
         timeouts = timeout if isinstance(timeout, dict) else _DEFAULT_TIMEOUT_EXT
         started = time.perf_counter()
         try:
@@ -448,7 +441,7 @@ class Mirror:
                 outgoing = httpx.Request(
                     request.method,
                     peer.base_url + request.path,
-                    headers=headers,
+                    headers=forwardable(request.headers),
                     content=request.body,
                     extensions={"timeout": timeouts},
                 )
@@ -606,7 +599,7 @@ class Mirror:
                 self._wires.get("jit", self.jit_url),
                 recorded.method,
                 recorded.path,
-                [(k, v) for k, v in recorded.headers if k.lower() not in _HOP_BY_HOP],
+                forwardable(recorded.headers),
                 recorded.body,
                 host=jit_request.headers.get("host"),
                 events="stream",
@@ -622,7 +615,7 @@ class Mirror:
                     self._wire(peer),
                     peer_request.method,
                     peer_request.path,
-                    [(k, v) for k, v in peer_request.headers if k.lower() not in _HOP_BY_HOP],
+                    forwardable(peer_request.headers),
                     peer_request.body,
                 )
             )

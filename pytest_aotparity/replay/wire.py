@@ -27,7 +27,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -366,8 +366,20 @@ class WireStream:
             conn.close()
 
 
-def _is_event_stream(content_type: str) -> bool:
+def is_event_stream(content_type: str) -> bool:
+    """Whether a ``Content-Type`` value names an event stream (``text/event-stream``)."""
     return content_type.split(";", 1)[0].strip().lower() == "text/event-stream"
+
+
+HOP_BY_HOP = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"}
+)
+"""Headers of the connection itself, which every send sets anew (the body's framing, Host)."""
+
+
+def forwardable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers of a recorded request that are sent again as they were."""
+    return [(key, value) for key, value in headers if key.lower() not in HOP_BY_HOP]
 
 
 def _read_response(
@@ -391,7 +403,7 @@ def _read_response(
     )
     if method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200:
         pass
-    elif _is_event_stream(lowered.get("content-type", "")):
+    elif is_event_stream(lowered.get("content-type", "")):
         # never ends by itself: handed over, or left unread (and the connection with it)
         reusable = False
         if events == "stream":
