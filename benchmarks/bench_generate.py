@@ -134,17 +134,13 @@ CONTAINER_PREFIX = "aotparity-bench-"
 BENCH_LABEL = "org.aotparity.bench"
 PLUGIN = "plugin"
 SCHEMATHESIS = "schemathesis"
-LABELS = {
-    PLUGIN: "plugin (pairs to jit+aot)",
-    SCHEMATHESIS: "schemathesis (jit only)",
-}
 MEASURES = ("wall", "session", "phase")
 
 
 def label(side: str, args: argparse.Namespace) -> str:
     if side == SCHEMATHESIS:
         return f"schemathesis ({args.st_build} only)"
-    return LABELS[side]
+    return "plugin (pairs to jit+aot)"
 
 
 # -- the apps --------------------------------------------------------------------------------
