@@ -24,6 +24,10 @@ from pytest_aotparity.replay.idmap import IdMap
 from pytest_aotparity.replay.mirror import Mirror, Peer, wire_eligible
 from tests.conftest import parity_args
 
+_STREAM_RELEASE = threading.Event()
+_STREAM_ENDS: list[str] = []
+"""How each ``/events`` stream ended: released by the test, or timed out waiting for it."""
+
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -81,7 +85,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"data: one\n\ndata: two\n\n")
             self.wfile.flush()
-            time.sleep(3)  # an event stream that does not end soon
+            # an event stream that goes on until the test lets it end (or 10 s pass)
+            _STREAM_ENDS.append("released" if _STREAM_RELEASE.wait(10) else "timed out")
         elif path == "/echo":
             echoed = {
                 "method": self.command,
@@ -237,7 +242,8 @@ def test_an_event_stream_is_read_as_the_test_iterates_it(
     mirrored: tuple[str, list[Exchange], list[str]],
 ) -> None:
     base_url, exchanges, lean = mirrored
-    started = time.monotonic()
+    _STREAM_RELEASE.clear()
+    _STREAM_ENDS.clear()
     with httpx.Client(base_url=base_url) as client, client.stream("GET", "/events") as response:
         assert response.headers["content-type"] == "text/event-stream"
         lines = []
@@ -246,7 +252,14 @@ def test_an_event_stream_is_read_as_the_test_iterates_it(
             if line == "data: two":
                 break
     assert lines[:3] == ["data: one", "", "data: two"]
-    assert time.monotonic() - started < 2.5  # neither stream was waited for to its end
+    # Only now may the streams (the test's and the copy's) end: had either been read to its
+    # end, this line would not have been reached before both had timed out.
+    _STREAM_RELEASE.set()
+    for _ in range(200):
+        if len(_STREAM_ENDS) == 2:
+            break
+        time.sleep(0.05)
+    assert _STREAM_ENDS == ["released", "released"]
     assert lean == ["jit", "aot"]
     assert exchanges[0].jit.status == exchanges[0].aot.status == 200
     assert exchanges[0].jit.body == exchanges[0].aot.body == b""  # streams are not compared
