@@ -31,6 +31,14 @@ PLAYERS = FAKEAPPS / "players.py"
 REPO = Path(__file__).resolve().parents[1]
 
 
+SAMPLE_IMAGES = (
+    "--aot-parity-jit=image:aotparity-sample:jit",
+    "--aot-parity-aot=image:aotparity-sample:aot",
+    "--aot-parity-noise=auto",
+)
+"""The sample app's two images (built by sample_app/build.sh) and a noise instance."""
+
+
 def fake_target(flavour: str = "jit", *extra: str) -> str:
     """A ``cmd:`` TARGET running the fake players app (absolute paths, ``{port}``)."""
     words = [sys.executable, str(PLAYERS), "--flavour", flavour, "--port", "{port}", *extra]

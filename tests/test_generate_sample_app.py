@@ -18,6 +18,7 @@ from typing import Any
 import docker
 import pytest
 
+from tests.conftest import SAMPLE_IMAGES
 from tests.test_e2e_sample_app import EXPECTED_FAILED
 
 pytestmark = pytest.mark.docker
@@ -56,9 +57,7 @@ def test_generated_tests_find_the_sample_apps_divergences_and_more(
         "-p",
         "aotparity",
         "--aot-parity",
-        "--aot-parity-jit=image:aotparity-sample:jit",
-        "--aot-parity-aot=image:aotparity-sample:aot",
-        "--aot-parity-noise=auto",
+        *SAMPLE_IMAGES,
         "--aot-parity-examples=25",
         f"--hypothesis-seed={SEED}",
         f"--aot-parity-report={report_path}",

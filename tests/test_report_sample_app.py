@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 
 from pytest_aotparity.report.json_report import load_schema
+from tests.conftest import SAMPLE_IMAGES
 from tests.test_report_html import check_report_page, open_report
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,9 +46,7 @@ def test_sample_app_reports(pytester: pytest.Pytester, monkeypatch: pytest.Monke
         "-p",
         "aotparity",
         "--aot-parity",
-        "--aot-parity-jit=image:aotparity-sample:jit",
-        "--aot-parity-aot=image:aotparity-sample:aot",
-        "--aot-parity-noise=auto",
+        *SAMPLE_IMAGES,
         "--aot-parity-no-generate",
         f"--aot-parity-report={out / 'report.json'}",
         f"--aot-parity-html={out / 'report.html'}",
