@@ -11,7 +11,7 @@ valid request when a valid request shows it too.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -203,17 +203,28 @@ def with_real_values_cycled(
     return out
 
 
-def trimmed_variants(cases: Sequence[Any], optional: frozenset[str]) -> st.SearchStrategy[Any]:
+def trimmed_variants(
+    cases: Sequence[Any], optional: frozenset[str], *, simplify: Collection[int] = ()
+) -> st.SearchStrategy[Any]:
     """Cases drawn from ``cases`` (earlier ones first when shrinking), each with a drawn
     subset of its optional body members and optional query parameters kept. Hypothesis
     shrinks the choices towards dropping them, so a divergence that does not need an
-    optional member is reported without it."""
+    optional member is reported without it.
 
-    pick = pick_from(cases)
+    The cases at the indices in ``simplify`` (requests schemathesis drew at random, not
+    boundary cases) also get their kept values simplified: hypothesis shrinks numbers
+    towards 0, strings and arrays to shorter prefixes, booleans to false — as far as the
+    builds still diverge. Most draws keep a value as it was (the shrink target is the
+    simplified one), so a variant that still diverges is found among the first draws."""
+
+    items = list(cases)
+    index = st.integers(min_value=0, max_value=len(items) - 1)
+    simplified = frozenset(simplify)
 
     @st.composite
     def draw_variant(draw: st.DrawFn) -> Any:
-        case = draw(pick)
+        at = draw(index)
+        case = items[at]
         body = case.body
         query = case.query or {}
         droppable_body = sorted(k for k in body if k in optional) if isinstance(body, dict) else []
@@ -221,20 +232,55 @@ def trimmed_variants(cases: Sequence[Any], optional: frozenset[str]) -> st.Searc
             p.name for p in getattr(case.operation, "query", ()) if getattr(p, "is_required", False)
         }
         droppable_query = sorted(k for k in query if k not in required_query)
-        if not droppable_body and not droppable_query:
+        simplify_values = at in simplified
+        if not droppable_body and not droppable_query and not simplify_values:
             return case
         keep_body = {k for k in droppable_body if draw(st.booleans())}
         keep_query = {k for k in droppable_query if draw(st.booleans())}
-        variant = case.derive(
-            query={k: v for k, v in query.items() if k not in droppable_query or k in keep_query}
-        )
-        if droppable_body:
-            variant.body = {
-                k: v for k, v in body.items() if k not in droppable_body or k in keep_body
-            }
+        kept_query = {k: v for k, v in query.items() if k not in droppable_query or k in keep_query}
+        if simplify_values:
+            kept_query = {k: _simpler(draw, v) for k, v in kept_query.items()}
+        variant = case.derive(query=kept_query)
+        if isinstance(body, dict) and (droppable_body or simplify_values):
+            kept_body = {k: v for k, v in body.items() if k not in droppable_body or k in keep_body}
+            if simplify_values:
+                kept_body = {k: _simpler(draw, v) for k, v in kept_body.items()}
+            variant.body = kept_body
+        elif isinstance(body, list) and simplify_values:
+            variant.body = _simpler(draw, body)
         return variant
 
     return draw_variant()
+
+
+_UNCHANGED = st.integers(min_value=0, max_value=3)
+"""Whether a value stays as drawn: 3 draws in 4 keep it; shrinking goes to 0, simplify."""
+
+_SIMPLIFY_DEPTH = 4
+
+
+def _simpler(draw: st.DrawFn, value: Any, depth: int = 0) -> Any:
+    """``value``, or (drawn) a simpler value of the same JSON type."""
+    if depth >= _SIMPLIFY_DEPTH or value is None:
+        return value
+    if isinstance(value, dict):
+        return {k: _simpler(draw, v, depth + 1) for k, v in value.items()}
+    if draw(_UNCHANGED) != 0:
+        if isinstance(value, list):
+            return [_simpler(draw, v, depth + 1) for v in value]
+        return value
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return draw(st.integers(min_value=min(0, value), max_value=max(0, value)))
+    if isinstance(value, float):
+        return 0.0
+    if isinstance(value, str):
+        return value[: draw(st.integers(min_value=0, max_value=len(value)))]
+    if isinstance(value, list):
+        kept = value[: draw(st.integers(min_value=0, max_value=len(value)))]
+        return [_simpler(draw, v, depth + 1) for v in kept]
+    return value
 
 
 def case_to_request(case: Any) -> RecordedRequest:

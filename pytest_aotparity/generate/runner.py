@@ -261,20 +261,35 @@ def shortest_sequences(
     return [divergence_error(divergence, steps) for steps, divergence in best.values()]
 
 
-def hypothesis_settings(examples: int, *, stateful_steps: int | None = None) -> Any:
+def hypothesis_settings(
+    examples: int,
+    *,
+    stateful_steps: int | None = None,
+    shrink: bool = True,
+    reuse: bool = True,
+    database: bool = True,
+) -> Any:
     """Settings of a generated test: the user's profile, with our example count, no
     deadline (requests over the network), health checks about slowness and filtering
     suppressed, and hypothesis' own output quiet unless the user asked for more (the
-    failure shows our rendering instead)."""
+    failure shows our rendering instead).
+
+    ``shrink=False`` and ``reuse=False`` leave those phases out (of what the profile has);
+    ``database=False`` runs without the example database."""
     from hypothesis import HealthCheck, Phase, Verbosity, settings
 
     default = settings.default
     assert default is not None
     verbosity = default.verbosity if default.verbosity > Verbosity.normal else Verbosity.quiet
+    left_out = {Phase.explain}
+    # No explain phase: it replays the minimal example many more times (each a request
+    # pair, or a whole sequence) only to annotate which arguments matter.
+    if not shrink:
+        left_out.add(Phase.shrink)
+    if not reuse:
+        left_out.add(Phase.reuse)
     kwargs: dict[str, Any] = {
-        # No explain phase: it replays the minimal example many more times (each a request
-        # pair, or a whole sequence) only to annotate which arguments matter.
-        "phases": [phase for phase in default.phases if phase != Phase.explain],
+        "phases": [phase for phase in default.phases if phase not in left_out],
         "max_examples": examples,
         "deadline": None,
         "suppress_health_check": list(HealthCheck),
@@ -282,6 +297,8 @@ def hypothesis_settings(examples: int, *, stateful_steps: int | None = None) -> 
         "print_blob": False,
         "report_multiple_bugs": True,
     }
+    if not database:
+        kwargs["database"] = None
     if stateful_steps is not None:
         kwargs["stateful_step_count"] = max(1, stateful_steps)
     return settings(parent=default, **kwargs)
@@ -292,14 +309,20 @@ def run_property(
     body: Callable[[Any], None],
     *,
     examples: int,
-    seed: int | None,
+    seed: int | str | None,
     digest: bytes,
+    shrink: bool = True,
+    reuse: bool = True,
+    database: bool = True,
 ) -> tuple[list[GeneratedDivergence], bool]:
     """Run ``body`` on ``examples`` draws of ``strategy`` under hypothesis; return the
-    minimal divergences (empty: none found) and whether they were flaky."""
+    divergences it raised (minimal ones when shrinking; empty: none found) and whether they
+    were flaky. ``digest`` names the test in hypothesis' example database."""
     import hypothesis
 
-    @hypothesis_settings(examples)  # type: ignore[untyped-decorator]
+    @hypothesis_settings(  # type: ignore[untyped-decorator]
+        examples, shrink=shrink, reuse=reuse, database=database
+    )
     @hypothesis.given(case=strategy)
     def generated(case: Any) -> None:
         body(case)

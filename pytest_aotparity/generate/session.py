@@ -18,7 +18,7 @@ import re
 import unittest
 import urllib.parse
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ from pytest_aotparity.generate.runner import (
     GeneratedDivergence,
     GenerateLog,
     Observations,
+    Signature,
     body_text,
     collect_failures,
     divergence_error,
@@ -65,6 +66,11 @@ if TYPE_CHECKING:
 
 DOCUMENT_ITEM = "openapi-document"
 STATEFUL_ITEM = "stateful"
+MAX_SEARCH_ROUNDS = 32
+"""Hypothesis runs of one operation's search at most: each ends at a new kind of
+divergence, and the next goes on with the examples left."""
+SHRINK_EXAMPLES = 10
+"""Variants drawn at least (while none diverges) before hypothesis gives up shrinking."""
 
 
 @dataclass
@@ -528,22 +534,22 @@ class GenerationContext:
     # -- the generated tests --------------------------------------------------------------
 
     def run_operation(self, item: pytest.Item, plan: OperationPlan) -> ItemResult:
-        """Boundary cases first, then hypothesis.
+        """Boundary cases, then hypothesis' search, then hypothesis' shrinking.
 
         1. schemathesis' coverage cases of the operation (each constraint violated once at
            its edge, valid boundary values), with real path values, each sent once;
-        2. hypothesis: valid and invalid requests from schemathesis, plus variants of the
-           boundary cases that diverged (with optional members dropped as it shrinks) —
-           so a divergence a boundary case found is shrunk like any other, and hypothesis
-           keeps searching for other kinds.
+        2. the search (:meth:`explore`): valid and invalid requests schemathesis draws,
+           the whole example budget, each kind of divergence the boundary cases did not
+           show kept as found;
+        3. the shrinking: hypothesis draws variants of every diverging request (optional
+           members dropped; the drawn requests' values simplified too) and shrinks them
+           to the smallest that still diverges — one per category. A kind of divergence no
+           variant showed again is reported as it was sent.
         """
-        from hypothesis import strategies as st
-
         from pytest_aotparity.generate.cases import (
             case_to_request,
             coverage_cases,
             mode_name,
-            operation_strategy,
             trimmed_variants,
             with_real_values,
             with_real_values_cycled,
@@ -555,6 +561,7 @@ class GenerationContext:
         values = {h.param: h.values for h in result.harvests if h.values}
         operation = self.operation(plan)
         send = self._observe(item, result, "generated")
+        digest = item.nodeid.encode()
 
         diverging = []
         shown: dict[tuple[object, ...], Divergence] = {}
@@ -566,46 +573,117 @@ class GenerationContext:
                 diverging.append(case)
                 shown.setdefault(divergence_kind(divergence), divergence)
 
-        branches = []
-        if diverging:
-            optional = optional_body_members(self.document or {}, plan.path, plan.method)
-            variants = with_real_values(trimmed_variants(diverging, optional), values)
-            branches.append(variants.map(lambda case: (True, case)))
-        fuzzed = with_real_values(operation_strategy(operation), values)
-        branches.append(fuzzed.map(lambda case: (False, case)))
-
-        def body(drawn: tuple[bool, Any]) -> None:
-            from_boundary, case = drawn
-            _, divergence = send(case_to_request(case), mode_name(case))
-            if divergence is None:
-                return
-            if not from_boundary and divergence_kind(divergence) in shown:
-                # A boundary case already showed this kind of divergence, and its variants
-                # are shrunk (cheaply: a pick among the cases and optional members to
-                # drop); shrinking a drawn request of the same kind would only redraw it,
-                # candidate after candidate, from schemathesis' strategies.
-                return
-            raise divergence_error(divergence)
-
         try:
-            failures, flaky = run_property(
-                st.one_of(*branches),
-                body,
-                examples=self.settings.examples,
-                seed=self._seed_to_apply(),
-                digest=item.nodeid.encode(),
-            )
+            explored = self.explore(operation, values, send, set(shown), digest)
         except unittest.SkipTest as exc:  # e.g. a hypothesis profile without the generate phase
-            failures, flaky = [], False
+            explored = []
             result.notes.append(f"hypothesis drew no requests ({exc}); the boundary cases ran")
+
+        seeds = diverging + [case for case, _ in explored]
+        failures: list[GeneratedDivergence] = []
+        flaky = False
+        if seeds:
+            optional = optional_body_members(self.document or {}, plan.path, plan.method)
+            variants = with_real_values(
+                trimmed_variants(seeds, optional, simplify=range(len(diverging), len(seeds))),
+                values,
+            )
+
+            def shrink(case: Any) -> None:
+                _, divergence = send(case_to_request(case), mode_name(case))
+                if divergence is not None:
+                    raise divergence_error(divergence)
+
+            # (a profile without the generate phase: the divergences as they were sent)
+            with contextlib.suppress(unittest.SkipTest):
+                failures, flaky = run_property(
+                    variants,
+                    shrink,
+                    examples=min(self.settings.examples, max(SHRINK_EXAMPLES, 2 * len(seeds))),
+                    seed=self._derived_seed("shrink"),
+                    digest=digest + b"\0shrink",
+                    database=False,
+                )
         result.found = finish(failures, result.observations, flaky=flaky)
         reported = {divergence_kind(found.divergence) for found in result.found}
         for kind, divergence in shown.items():
-            if kind not in reported:  # its variants were never drawn (few examples)
+            if kind not in reported:  # no variant of it diverged so again
+                result.found.append(boundary_found(divergence, result.observations))
+        categories = {found.divergence.category for found in result.found}
+        for _, divergence in explored:
+            if divergence.category not in categories:
+                categories.add(divergence.category)
                 result.found.append(boundary_found(divergence, result.observations))
         for found in result.found:
             self.remember(found.divergence)
         return result
+
+    def explore(
+        self,
+        operation: Any,
+        values: Mapping[str, Sequence[str | int]],
+        send: Callable[[RecordedRequest, str], tuple[Exchange, Divergence | None]],
+        known: set[tuple[object, ...]],
+        digest: bytes,
+    ) -> list[tuple[Any, Divergence]]:
+        """Send the operation's whole example budget of requests schemathesis draws, and
+        return the first request of each kind of divergence not in ``known``.
+
+        A request that shows a new kind fails the hypothesis test without shrinking (it is
+        shrunk afterwards, among variants, where every candidate is a request — shrinking
+        schemathesis' draws redraws whole requests, most of which never get sent), so
+        hypothesis saves it in its example database and replays it first on the next run;
+        the search then goes on with the examples left, with a seed derived from the run's.
+        """
+        from pytest_aotparity.generate.cases import (
+            case_to_request,
+            mode_name,
+            operation_strategy,
+            request_signature,
+            with_real_values,
+        )
+
+        strategy = with_real_values(operation_strategy(operation), values)
+        found: list[tuple[Any, Divergence]] = []
+        raised: dict[Signature, Divergence] = {}  # in the current hypothesis run
+        sent = [0]
+
+        def search(case: Any) -> None:
+            request = case_to_request(case)
+            signature = request_signature(request)
+            if signature in raised:  # hypothesis replays the failing example: same verdict
+                raise divergence_error(raised[signature])
+            _, divergence = send(request, mode_name(case))
+            if divergence is None or divergence_kind(divergence) in known:
+                sent[0] += 1
+                return
+            known.add(divergence_kind(divergence))
+            raised[signature] = divergence
+            found.append((case, divergence))
+            raise divergence_error(divergence)
+
+        remaining = self.settings.examples
+        for attempt in range(MAX_SEARCH_ROUNDS):
+            raised.clear()
+            sent[0] = 0
+            failures, _ = run_property(
+                strategy,
+                search,
+                examples=remaining,
+                seed=self._seed_to_apply() if attempt == 0 else self._derived_seed(attempt),
+                digest=digest,
+                shrink=False,
+                reuse=attempt == 0,
+            )
+            remaining -= sent[0]
+            if not failures or remaining <= 0:
+                break
+        return found
+
+    def _derived_seed(self, part: object) -> str:
+        """A seed for one more hypothesis run of an item, derived from the run's seed (so
+        ``--hypothesis-seed`` reproduces it too)."""
+        return f"{self.seed}/{part}"
 
     def run_stateful(self, item: pytest.Item) -> ItemResult:
         from hypothesis import seed as apply_seed
