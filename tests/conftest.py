@@ -11,6 +11,8 @@ import contextlib
 import http.server
 import os
 import shlex
+import shutil
+import subprocess
 import sys
 import textwrap
 import threading
@@ -39,9 +41,10 @@ SAMPLE_IMAGES = (
 """The sample app's two images (built by sample_app/build.sh) and a noise instance."""
 
 
-def fake_target(flavour: str = "jit", *extra: str) -> str:
-    """A ``cmd:`` TARGET running the fake players app (absolute paths, ``{port}``)."""
-    words = [sys.executable, str(PLAYERS), "--flavour", flavour, "--port", "{port}", *extra]
+def fake_target(flavour: str = "jit", *extra: str, app: Path = PLAYERS) -> str:
+    """A ``cmd:`` TARGET running a fake app (absolute paths, ``{port}``): by default the
+    players app."""
+    words = [sys.executable, str(app), "--flavour", flavour, "--port", "{port}", *extra]
     return "cmd:" + " ".join(w if w == "{port}" else shlex.quote(w) for w in words)
 
 
@@ -192,3 +195,29 @@ def ok_server() -> Iterator[str]:
 
 def assert_no_env_leak(name: str) -> None:
     assert name not in os.environ, f"{name} is still set after the run"
+
+
+# -- generated tests ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def unicode_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Hypothesis' unicode tables, built once: every pytester directory would otherwise
+    build them again (seconds of CPU per run)."""
+    root = tmp_path_factory.mktemp("hypothesis-unicode")
+    code = (
+        "from hypothesis import given, settings, strategies as st\n"
+        "@settings(max_examples=3, database=None)\n"
+        "@given(st.text(), st.text(alphabet=st.characters(codec='utf-8')))\n"
+        "def t(a, b): pass\n"
+        "t()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=300)
+    return root / ".hypothesis" / "unicode_data"
+
+
+@pytest.fixture
+def gen_dir(pytester: pytest.Pytester, unicode_cache: Path) -> pytest.Pytester:
+    shutil.copytree(unicode_cache, pytester.path / ".hypothesis" / "unicode_data")
+    pytester.makeini("[pytest]\n")
+    return pytester

@@ -8,10 +8,7 @@ Runs are subprocesses (``--hypothesis-seed`` sets hypothesis' global seed for th
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import subprocess
-import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -40,29 +37,6 @@ ALL_ITEMS = {
 }
 """The generated tests of the fake app's document: its 9 operations and the two whole-run ones."""
 REQUIRED = {"squadNumber", "firstName", "lastName", "dateOfBirth", "position"}
-
-
-@pytest.fixture(scope="session")
-def unicode_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Hypothesis' unicode tables, built once: every pytester directory would otherwise
-    build them again (seconds of CPU per run)."""
-    root = tmp_path_factory.mktemp("hypothesis-unicode")
-    code = (
-        "from hypothesis import given, settings, strategies as st\n"
-        "@settings(max_examples=3, database=None)\n"
-        "@given(st.text(), st.text(alphabet=st.characters(codec='utf-8')))\n"
-        "def t(a, b): pass\n"
-        "t()\n"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=300)
-    return root / ".hypothesis" / "unicode_data"
-
-
-@pytest.fixture
-def gen_dir(pytester: pytest.Pytester, unicode_cache: Path) -> pytest.Pytester:
-    shutil.copytree(unicode_cache, pytester.path / ".hypothesis" / "unicode_data")
-    pytester.makeini("[pytest]\n")
-    return pytester
 
 
 def gen_args(*extra: str, noise: bool = True, report: Path | None = None) -> list[str]:

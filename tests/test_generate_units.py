@@ -20,7 +20,7 @@ from pytest_aotparity.generate.document import (
 from pytest_aotparity.generate.options import PathValueRule, parse_path_value_rule
 from pytest_aotparity.generate.plan import (
     operation_plans,
-    optional_body_members,
+    required_body_members,
     resources,
     template_pattern,
 )
@@ -267,9 +267,9 @@ def test_resources_pair_a_create_with_its_item_path() -> None:
     assert resource.methods == frozenset({"GET", "PUT", "DELETE"})
 
 
-def test_optional_body_members_follow_refs() -> None:
-    assert optional_body_members(document(), "/players", "POST") == {"team", "league"}
-    assert optional_body_members(document(), "/players", "GET") == frozenset()
+def test_required_body_members_follow_refs() -> None:
+    assert required_body_members(document(), "/players", "POST") == {"squadNumber", "firstName"}
+    assert required_body_members(document(), "/players", "GET") == frozenset()
 
 
 def test_template_pattern_matches_one_segment_per_parameter() -> None:

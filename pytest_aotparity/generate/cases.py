@@ -204,18 +204,20 @@ def with_real_values_cycled(
 
 
 def trimmed_variants(
-    cases: Sequence[Any], optional: frozenset[str], *, simplify: Collection[int] = ()
+    cases: Sequence[Any], required: frozenset[str], *, simplify: Collection[int] = ()
 ) -> st.SearchStrategy[Any]:
     """Cases drawn from ``cases`` (earlier ones first when shrinking), each with a drawn
-    subset of its optional body members and optional query parameters kept. Hypothesis
-    shrinks the choices towards dropping them, so a divergence that does not need an
-    optional member is reported without it.
+    subset of its body members that are not ``required`` and of its optional query
+    parameters kept. Hypothesis shrinks the choices towards dropping them, so a divergence
+    that does not need a member is reported without it.
 
     The cases at the indices in ``simplify`` (requests schemathesis drew at random, not
-    boundary cases) also get their kept values simplified: hypothesis shrinks numbers
-    towards 0, strings and arrays to shorter prefixes, booleans to false — as far as the
-    builds still diverge. Most draws keep a value as it was (the shrink target is the
-    simplified one), so a variant that still diverges is found among the first draws."""
+    boundary cases) also get their kept values simplified: numbers towards 0, strings and
+    arrays to shorter prefixes, booleans to false — as far as the builds still diverge.
+
+    Every draw makes the same choices whatever they decide (hypothesis' shrinker lowers
+    choices, it cannot insert one), and the choice that keeps a value comes first, so
+    the shrinker tries "simplified" before it lowers the simplified value itself."""
 
     items = list(cases)
     index = st.integers(min_value=0, max_value=len(items) - 1)
@@ -227,7 +229,9 @@ def trimmed_variants(
         case = items[at]
         body = case.body
         query = case.query or {}
-        droppable_body = sorted(k for k in body if k in optional) if isinstance(body, dict) else []
+        droppable_body = (
+            sorted(k for k in body if k not in required) if isinstance(body, dict) else []
+        )
         required_query = {
             p.name for p in getattr(case.operation, "query", ()) if getattr(p, "is_required", False)
         }
@@ -253,8 +257,8 @@ def trimmed_variants(
     return draw_variant()
 
 
-_UNCHANGED = st.integers(min_value=0, max_value=3)
-"""Whether a value stays as drawn: 3 draws in 4 keep it; shrinking goes to 0, simplify."""
+_KEEP = st.integers(min_value=0, max_value=3)
+"""Whether a value stays as it was: 3 draws in 4 keep it; shrinking goes to 0, simplify."""
 
 _SIMPLIFY_DEPTH = 4
 
@@ -265,21 +269,20 @@ def _simpler(draw: st.DrawFn, value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, dict):
         return {k: _simpler(draw, v, depth + 1) for k, v in value.items()}
-    if draw(_UNCHANGED) != 0:
-        if isinstance(value, list):
-            return [_simpler(draw, v, depth + 1) for v in value]
-        return value
+    keep = draw(_KEEP) != 0
     if isinstance(value, bool):
-        return False
+        return value if keep else False
     if isinstance(value, int):
-        return draw(st.integers(min_value=min(0, value), max_value=max(0, value)))
+        lower = draw(st.integers(min_value=min(0, value), max_value=max(0, value)))
+        return value if keep else lower
     if isinstance(value, float):
-        return 0.0
+        return value if keep else 0.0
     if isinstance(value, str):
-        return value[: draw(st.integers(min_value=0, max_value=len(value)))]
+        length = draw(st.integers(min_value=0, max_value=len(value)))
+        return value if keep else value[:length]
     if isinstance(value, list):
-        kept = value[: draw(st.integers(min_value=0, max_value=len(value)))]
-        return [_simpler(draw, v, depth + 1) for v in kept]
+        length = draw(st.integers(min_value=0, max_value=len(value)))
+        return [_simpler(draw, v, depth + 1) for v in (value if keep else value[:length])]
     return value
 
 

@@ -173,8 +173,9 @@ def _resolve(document: Mapping[str, Any], node: Any, depth: int = 0) -> Any:
     return node
 
 
-def optional_body_members(document: Mapping[str, Any], path: str, method: str) -> frozenset[str]:
-    """Top-level members of the operation's JSON request body that are not required."""
+def required_body_members(document: Mapping[str, Any], path: str, method: str) -> frozenset[str]:
+    """Top-level members the operation's JSON request body requires (none when the
+    document does not say)."""
     item = (document.get("paths") or {}).get(path)
     operation = item.get(method.lower()) if isinstance(item, Mapping) else None
     if not isinstance(operation, Mapping):
@@ -189,11 +190,7 @@ def optional_body_members(document: Mapping[str, Any], path: str, method: str) -
         schema = _resolve(document, media.get("schema"))
         if not isinstance(schema, Mapping):
             continue
-        properties = schema.get("properties")
-        if not isinstance(properties, Mapping):
-            continue
-        required = set(schema.get("required") or ())
-        return frozenset(str(k) for k in properties if k not in required)
+        return frozenset(str(k) for k in schema.get("required") or ())
     return frozenset()
 
 

@@ -320,15 +320,21 @@ def run_property(
     were flaky. ``digest`` names the test in hypothesis' example database."""
     import hypothesis
 
-    @hypothesis_settings(  # type: ignore[untyped-decorator]
-        examples, shrink=shrink, reuse=reuse, database=database
-    )
+    chosen = hypothesis_settings(examples, shrink=shrink, reuse=reuse, database=database)
+
+    @chosen  # type: ignore[untyped-decorator]
     @hypothesis.given(case=strategy)
     def generated(case: Any) -> None:
         body(case)
 
     if seed is not None:
         generated = hypothesis.seed(seed)(generated)
+        if chosen.database is not None:
+            # hypothesis.seed also turns the example database off; a generated test wants
+            # both the run's seed (printed, so that --hypothesis-seed repeats the run) and
+            # earlier failures replayed first. (Under --hypothesis-seed the first run of an
+            # item gets no seed here, and hypothesis keeps its own rule: no database.)
+            generated._hypothesis_internal_use_settings = chosen
     generated.hypothesis.inner_test._hypothesis_internal_add_digest = digest
     try:
         generated()

@@ -20,7 +20,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
@@ -66,6 +66,17 @@ if TYPE_CHECKING:
 
 DOCUMENT_ITEM = "openapi-document"
 STATEFUL_ITEM = "stateful"
+
+
+class Send(Protocol):
+    """Sends one generated pair; judges, counts and logs it (``phase``: boundary, search,
+    shrink or stateful, as the generate log shows)."""
+
+    def __call__(
+        self, request: RecordedRequest, mode: str, phase: str = ...
+    ) -> tuple[Exchange, Divergence | None]: ...
+
+
 MAX_SEARCH_ROUNDS = 32
 """Hypothesis runs of one operation's search at most: each ends at a new kind of
 divergence, and the next goes on with the examples left."""
@@ -384,7 +395,12 @@ class GenerationContext:
     # -- logging --------------------------------------------------------------------------
 
     def log(
-        self, item: pytest.Item, exchange: Exchange, divergence: Divergence | None, mode: str
+        self,
+        item: pytest.Item,
+        exchange: Exchange,
+        divergence: Divergence | None,
+        mode: str,
+        phase: str,
     ) -> None:
         path = self.settings.log_path
         if path is None:
@@ -395,6 +411,7 @@ class GenerationContext:
             {
                 "item": item.nodeid,
                 "mode": mode,
+                "phase": phase,
                 "method": exchange.request.method,
                 "path": exchange.request.path,
                 "body": body_text(exchange.request.body),
@@ -464,14 +481,14 @@ class GenerationContext:
 
     # -- the generated tests --------------------------------------------------------------
 
-    def _observe(
-        self, item: pytest.Item, result: ItemResult, origin: str
-    ) -> Callable[[RecordedRequest, str], tuple[Exchange, Divergence | None]]:
+    def _observe(self, item: pytest.Item, result: ItemResult, origin: str) -> Send:
         sender = self.sender()
         judge = self.judge()
         observations = result.observations
 
-        def send(request: RecordedRequest, mode: str) -> tuple[Exchange, Divergence | None]:
+        def send(
+            request: RecordedRequest, mode: str, phase: str = origin
+        ) -> tuple[Exchange, Divergence | None]:
             exchange = sender.send(
                 request, origin="stateful" if origin == "stateful" else "generated"
             )
@@ -479,7 +496,7 @@ class GenerationContext:
             divergence, noise = judge(exchange)
             observations.note(exchange, divergence, noise, mode)
             self.pairs_sent += 1
-            self.log(item, exchange, divergence, mode)
+            self.log(item, exchange, divergence, mode, phase)
             if divergence is not None:
                 result.undone += self.restore_lockstep(exchange)
             return exchange, divergence
@@ -541,10 +558,10 @@ class GenerationContext:
         2. the search (:meth:`explore`): valid and invalid requests schemathesis draws,
            the whole example budget, each kind of divergence the boundary cases did not
            show kept as found;
-        3. the shrinking: hypothesis draws variants of every diverging request (optional
-           members dropped; the drawn requests' values simplified too) and shrinks them
-           to the smallest that still diverges — one per category. A kind of divergence no
-           variant showed again is reported as it was sent.
+        3. the shrinking: hypothesis draws variants of every diverging request (members
+           the schema does not require dropped; the drawn requests' values simplified too)
+           and shrinks them to the smallest that still diverges — one per category. A kind
+           of divergence no variant showed again is reported as it was sent.
         """
         from pytest_aotparity.generate.cases import (
             case_to_request,
@@ -554,7 +571,7 @@ class GenerationContext:
             with_real_values,
             with_real_values_cycled,
         )
-        from pytest_aotparity.generate.plan import optional_body_members
+        from pytest_aotparity.generate.plan import required_body_members
 
         result = ItemResult()
         result.harvests = self.harvest(plan)
@@ -567,7 +584,7 @@ class GenerationContext:
         shown: dict[tuple[object, ...], Divergence] = {}
         for case in with_real_values_cycled(coverage_cases(operation), values):
             request = case_to_request(case)
-            _, divergence = send(request, mode_name(case))
+            _, divergence = send(request, mode_name(case), "boundary")
             result.boundary += 1
             if divergence is not None:
                 diverging.append(case)
@@ -583,14 +600,14 @@ class GenerationContext:
         failures: list[GeneratedDivergence] = []
         flaky = False
         if seeds:
-            optional = optional_body_members(self.document or {}, plan.path, plan.method)
+            required = required_body_members(self.document or {}, plan.path, plan.method)
             variants = with_real_values(
-                trimmed_variants(seeds, optional, simplify=range(len(diverging), len(seeds))),
+                trimmed_variants(seeds, required, simplify=range(len(diverging), len(seeds))),
                 values,
             )
 
             def shrink(case: Any) -> None:
-                _, divergence = send(case_to_request(case), mode_name(case))
+                _, divergence = send(case_to_request(case), mode_name(case), "shrink")
                 if divergence is not None:
                     raise divergence_error(divergence)
 
@@ -622,7 +639,7 @@ class GenerationContext:
         self,
         operation: Any,
         values: Mapping[str, Sequence[str | int]],
-        send: Callable[[RecordedRequest, str], tuple[Exchange, Divergence | None]],
+        send: Send,
         known: set[tuple[object, ...]],
         digest: bytes,
     ) -> list[tuple[Any, Divergence]]:
@@ -653,7 +670,7 @@ class GenerationContext:
             signature = request_signature(request)
             if signature in raised:  # hypothesis replays the failing example: same verdict
                 raise divergence_error(raised[signature])
-            _, divergence = send(request, mode_name(case))
+            _, divergence = send(request, mode_name(case), "search")
             if divergence is None or divergence_kind(divergence) in known:
                 sent[0] += 1
                 return
