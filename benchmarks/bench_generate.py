@@ -41,20 +41,18 @@ happens (an error, Ctrl-C, SIGTERM).
   ``--aot-parity-stateful-steps=0`` (the stateful test is left out; the per-operation tests
   and the OpenAPI document comparison run). The count is the number of lines in
   ``--aot-parity-generate-log``: one per request pair generated for an operation —
-  schemathesis' boundary (coverage) cases, hypothesis examples, and the pairs re-sent while
-  shrinking a divergence (the fake aot app diverges on purpose, so there is shrinking; pytest
-  exits 1, which is expected). Not counted, though their time is included: the document
-  comparison (one pair), the GETs that harvest real path values from the jit build, and the
-  DELETEs that undo creates only one build accepted. Hypothesis stops drawing new examples
-  for an operation once one diverged (it shrinks it instead), so on the diverging operations
-  the plugin sends fewer than N pairs, and its fixed costs are spread over fewer requests.
-  ``--aot-flavour jit`` gives the plugin two jit-flavour apps instead: nothing (or little)
-  diverges, and it sends about N pairs per operation, like schemathesis. For the sample app
-  the same comparison is ``--aot-image aotparity-sample:jit`` (two containers of the jit
-  image: any aot image with the jit image's id). Two instances of the same build still answer
-  some requests differently: in the sample app the ``traceId`` of every problem-details body
-  (404, 400, ...) differs from request to request, and nothing else did (three runs of 100
-  examples per operation). So with two jit images the plugin also gets
+  schemathesis' boundary (coverage) cases, the N hypothesis examples of the search, and the
+  variants sent while shrinking what diverged (the fake aot app diverges on purpose, so there
+  is shrinking; pytest exits 1, which is expected); each round runs in a fresh directory, so
+  nothing is replayed from an earlier round. Not counted, though their time is included: the
+  document comparison (one pair), the GETs that harvest real path values from the jit build,
+  and the DELETEs that undo creates only one build accepted. ``--aot-flavour jit`` gives the
+  plugin two jit-flavour apps instead: nothing (or little) diverges, so nothing is shrunk. For
+  the sample app the same comparison is ``--aot-image aotparity-sample:jit`` (two containers
+  of the jit image: any aot image with the jit image's id). Two instances of the same build
+  still answer some requests differently: in the sample app the ``traceId`` of every
+  problem-details body (404, 400, ...) differs from request to request, and nothing else did
+  (three runs of 100 examples per operation). So with two jit images the plugin also gets
   ``--aot-parity-ignore=$..traceId`` (the table's header says so), and nothing diverges.
 - **schemathesis**: ``schemathesis run`` against the jit build's (``--st-build aot``: the aot
   build's; its 5xx answers then fail the check and schemathesis shrinks them, as the plugin

@@ -89,16 +89,30 @@ def test_the_search_goes_on_after_a_divergence_and_the_shrink_finds_the_smallest
 def test_hypothesis_database_replays_the_divergence_first_on_the_next_run(
     gen_dir: pytest.Pytester,
 ) -> None:
-    # Without --hypothesis-seed hypothesis keeps its example database (.hypothesis/ here).
+    # Without --hypothesis-seed the plugin keeps what it reported in hypothesis' example
+    # database (.hypothesis/ here).
     first_log = gen_dir.path / "first.jsonl"
-    gen_dir.runpytest_subprocess(*orders_args(first_log)).assert_outcomes(failed=1)
-    found = [row for row in rows(first_log, "search") if row["diverged"]]
-    assert found
+    report_path = gen_dir.path / "report.json"
+    first = gen_dir.runpytest_subprocess(*orders_args(first_log, report=report_path))
+    first.assert_outcomes(failed=1)
+    assert not rows(first_log, "replay")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    [record] = [r for r in report["divergences"] if r["nodeid"] == ITEM]
 
+    # The next run sends the reported (minimal) request before anything else.
     second_log = gen_dir.path / "second.jsonl"
-    gen_dir.runpytest_subprocess(*orders_args(second_log)).assert_outcomes(failed=1)
-    # The second run's search starts with the request that diverged first last time
-    # (a random first draw is rarely a valid order at all, and this very body almost never).
-    replayed = rows(second_log, "search")[0]
+    second = gen_dir.runpytest_subprocess(*orders_args(second_log))
+    second.assert_outcomes(failed=1)
+    replayed = rows(second_log)[0]
+    assert replayed["phase"] == "replay"
     assert replayed["diverged"]
-    assert replayed["body"] == found[0]["body"]
+    assert replayed["body"] == record["request"]["body"]
+    assert len(rows(second_log, "replay")) == 1
+    assert "first 1 that diverged on an earlier run" in second.stdout.str()
+
+    # Under --hypothesis-seed the seed alone decides what is sent: no replay.
+    third_log = gen_dir.path / "third.jsonl"
+    gen_dir.runpytest_subprocess(*orders_args(third_log, "--hypothesis-seed=7")).assert_outcomes(
+        failed=1
+    )
+    assert not rows(third_log, "replay")

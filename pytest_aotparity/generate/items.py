@@ -57,7 +57,11 @@ class GeneratedTest(pytest.Item):
         raise NotImplementedError
 
     def runtest(self) -> None:
-        result = self.execute()
+        from pytest_aotparity.generate.stack import on_fresh_stack
+
+        # (why a thread: pytest_aotparity.generate.stack)
+        stop = self.context.stop
+        result = on_fresh_stack(self.execute, name=f"aot-parity {self.name}", stop=stop)
         self.result = result
         observations = result.observations
         recorded = record(self, result.found, observations.sent, observations.noise_cancelled)
@@ -93,6 +97,11 @@ class GeneratedTest(pytest.Item):
                 if result.boundary
                 else ""
             )
+            if result.replayed:
+                boundary = (
+                    f"first {result.replayed} that diverged on an earlier run (kept in "
+                    f"hypothesis' example database), {boundary or 'then hypothesis; '}"
+                )
             lines.append(
                 f"generated: {what}{observations.sent} request pair"
                 f"{'s' if observations.sent != 1 else ''} sent to both builds ({boundary}"

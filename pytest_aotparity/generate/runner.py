@@ -266,7 +266,6 @@ def hypothesis_settings(
     *,
     stateful_steps: int | None = None,
     shrink: bool = True,
-    reuse: bool = True,
     database: bool = True,
 ) -> Any:
     """Settings of a generated test: the user's profile, with our example count, no
@@ -274,8 +273,8 @@ def hypothesis_settings(
     suppressed, and hypothesis' own output quiet unless the user asked for more (the
     failure shows our rendering instead).
 
-    ``shrink=False`` and ``reuse=False`` leave those phases out (of what the profile has);
-    ``database=False`` runs without the example database."""
+    ``shrink=False`` leaves that phase out (of what the profile has); ``database=False``
+    runs without the example database."""
     from hypothesis import HealthCheck, Phase, Verbosity, settings
 
     default = settings.default
@@ -286,8 +285,6 @@ def hypothesis_settings(
     # pair, or a whole sequence) only to annotate which arguments matter.
     if not shrink:
         left_out.add(Phase.shrink)
-    if not reuse:
-        left_out.add(Phase.reuse)
     kwargs: dict[str, Any] = {
         "phases": [phase for phase in default.phases if phase not in left_out],
         "max_examples": examples,
@@ -312,15 +309,15 @@ def run_property(
     seed: int | str | None,
     digest: bytes,
     shrink: bool = True,
-    reuse: bool = True,
-    database: bool = True,
 ) -> tuple[list[GeneratedDivergence], bool]:
     """Run ``body`` on ``examples`` draws of ``strategy`` under hypothesis; return the
     divergences it raised (minimal ones when shrinking; empty: none found) and whether they
-    were flaky. ``digest`` names the test in hypothesis' example database."""
+    were flaky. ``digest`` tells the hypothesis tests of a run apart. Hypothesis' example
+    database is not used by these runs (the plugin keeps the divergent requests there
+    itself: :mod:`~pytest_aotparity.generate.store`)."""
     import hypothesis
 
-    chosen = hypothesis_settings(examples, shrink=shrink, reuse=reuse, database=database)
+    chosen = hypothesis_settings(examples, shrink=shrink, database=False)
 
     @chosen  # type: ignore[untyped-decorator]
     @hypothesis.given(case=strategy)
@@ -329,12 +326,6 @@ def run_property(
 
     if seed is not None:
         generated = hypothesis.seed(seed)(generated)
-        if chosen.database is not None:
-            # hypothesis.seed also turns the example database off; a generated test wants
-            # both the run's seed (printed, so that --hypothesis-seed repeats the run) and
-            # earlier failures replayed first. (Under --hypothesis-seed the first run of an
-            # item gets no seed here, and hypothesis keeps its own rule: no database.)
-            generated._hypothesis_internal_use_settings = chosen
     generated.hypothesis.inner_test._hypothesis_internal_add_digest = digest
     try:
         generated()

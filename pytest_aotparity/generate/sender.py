@@ -32,12 +32,13 @@ from pytest_aotparity.replay.mirror import (
     wire_answer,
 )
 from pytest_aotparity.replay.wire import (
+    Flight,
     WireCall,
     WireClient,
     WireClients,
     WireError,
     forwardable,
-    send_together,
+    start_together,
 )
 
 LearnIds = Callable[[bytes, bytes], Mapping[str, str]]
@@ -53,6 +54,43 @@ class Build:
     name: BuildName
     base_url: str
     ids: IdMap | None = None
+
+
+class PendingPair:
+    """A pair :meth:`PairSender.start` sent; :meth:`finish` reads the answers (once)."""
+
+    def __init__(
+        self,
+        sender: PairSender,
+        request: RecordedRequest,
+        peers: list[tuple[Build, RecordedRequest]],
+        origin: Origin,
+        *,
+        flight: Flight[BuildName] | None = None,
+        answers: Mapping[BuildName, RecordedResponse] | None = None,
+    ) -> None:
+        self._sender = sender
+        self.request = request
+        self._peers = peers
+        self._origin = origin
+        self._flight = flight
+        self._answers = answers
+
+    def finish(self) -> Exchange:
+        """The exchange of all answers, once they are read; created ids learned."""
+        if self._flight is not None:
+            timeout = self._sender.read_timeout
+            outcomes = self._flight.finish(timeout)
+            self._flight = None
+            self._answers = {name: recorded_outcome(name, o) for name, o in outcomes.items()}
+        assert self._answers is not None
+        return self._sender._exchange(self.request, self._peers, self._origin, self._answers)
+
+    def abandon(self) -> None:
+        """Never read the answers (the run was interrupted)."""
+        if self._flight is not None:
+            self._flight.abandon()
+            self._flight = None
 
 
 class PairSender:
@@ -77,6 +115,10 @@ class PairSender:
             max_workers=max(2, len(others) + 1), thread_name_prefix="aotparity-generate"
         )
         self.sent = 0
+
+    @property
+    def read_timeout(self) -> float:
+        return self._timeout.read or 300.0
 
     def build(self, name: str) -> Build | None:
         """The build called ``name`` (jit, aot or noise), if it is running."""
@@ -133,21 +175,39 @@ class PairSender:
 
     def send(self, request: RecordedRequest, origin: Origin = "generated") -> Exchange:
         """Send to every build at once; learn created ids; the exchange of all answers."""
+        return self.start(request, origin).finish()
+
+    def start(self, request: RecordedRequest, origin: Origin = "generated") -> PendingPair:
+        """Send to every build at once and return before the answers are read (plain-http
+        builds; others are answered already): the caller can prepare its next request
+        while the builds work, then :meth:`PendingPair.finish` — before anything else is
+        sent to them, so the builds still see one request after another."""
         self.sent += 1
         peers = [
             (build, build.ids.rewrite(request) if build.ids is not None else request)
             for build in self.others
         ]
-        answers: dict[BuildName, RecordedResponse]
         if all(b.base_url.startswith("http://") for b in (self.jit, *self.others)):
-            answers = self._send_together([(self.jit, request), *peers])
-        else:
-            futures = [
-                (build, self._pool.submit(self.send_one, build, peer_request))
-                for build, peer_request in peers
-            ]
-            answers = {self.jit.name: self.send_one(self.jit, request)}
-            answers.update((build.name, future.result()) for build, future in futures)
+            flight = start_together(
+                self._wire_calls([(self.jit, request), *peers]),
+                connect_timeout=self._timeout.connect or 10.0,
+            )
+            return PendingPair(self, request, peers, origin, flight=flight)
+        futures = [
+            (build, self._pool.submit(self.send_one, build, peer_request))
+            for build, peer_request in peers
+        ]
+        answers = {self.jit.name: self.send_one(self.jit, request)}
+        answers.update((build.name, future.result()) for build, future in futures)
+        return PendingPair(self, request, peers, origin, answers=answers)
+
+    def _exchange(
+        self,
+        request: RecordedRequest,
+        peers: list[tuple[Build, RecordedRequest]],
+        origin: Origin,
+        answers: Mapping[BuildName, RecordedResponse],
+    ) -> Exchange:
         jit = answers[self.jit.name]
         aot_request: RecordedRequest | None = None
         for build, peer_request in peers:
@@ -163,11 +223,11 @@ class PairSender:
             origin=origin,
         )
 
-    def _send_together(
+    def _wire_calls(
         self, requests: list[tuple[Build, RecordedRequest]]
-    ) -> dict[BuildName, RecordedResponse]:
-        """Plain-http builds, from this thread (:func:`send_together`)."""
-        calls = [
+    ) -> list[WireCall[BuildName]]:
+        """Plain-http builds, asked from this thread (:func:`start_together`)."""
+        return [
             WireCall(
                 build.name,
                 self._wire(build),
@@ -178,12 +238,6 @@ class PairSender:
             )
             for build, request in requests
         ]
-        outcomes = send_together(
-            calls,
-            connect_timeout=self._timeout.connect or 10.0,
-            read_timeout=self._timeout.read or 300.0,
-        )
-        return {name: recorded_outcome(name, outcome) for name, outcome in outcomes.items()}
 
     def _learn(
         self,

@@ -20,7 +20,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -57,10 +57,11 @@ from pytest_aotparity.generate.runner import (
     run_property,
     shortest_sequences,
 )
+from pytest_aotparity.generate.stack import StopSignal
 from pytest_aotparity.generate.values import harvest_field, scalar_values, select
 
 if TYPE_CHECKING:
-    from pytest_aotparity.generate.sender import PairSender
+    from pytest_aotparity.generate.sender import PairSender, PendingPair
     from pytest_aotparity.replay.controller import ParityRun
     from pytest_aotparity.targets.base import Target
 
@@ -68,20 +69,58 @@ DOCUMENT_ITEM = "openapi-document"
 STATEFUL_ITEM = "stateful"
 
 
-class Send(Protocol):
-    """Sends one generated pair; judges, counts and logs it (``phase``: boundary, search,
-    shrink or stateful, as the generate log shows)."""
-
-    def __call__(
-        self, request: RecordedRequest, mode: str, phase: str = ...
-    ) -> tuple[Exchange, Divergence | None]: ...
-
-
-MAX_SEARCH_ROUNDS = 32
-"""Hypothesis runs of one operation's search at most: each ends at a new kind of
-divergence, and the next goes on with the examples left."""
 SHRINK_EXAMPLES = 10
 """Variants drawn at least (while none diverges) before hypothesis gives up shrinking."""
+
+
+@dataclass
+class InFlight:
+    """A generated pair on its way: sent, not judged yet."""
+
+    pending: PendingPair
+    mode: str
+    phase: str
+
+
+class Pairs:
+    """Sends one item's generated pairs, and judges, counts and logs each one (``phase``:
+    replay, boundary, search, shrink or stateful, as the generate log shows); a create only
+    one build accepted is undone before anything else is sent."""
+
+    def __init__(
+        self, context: GenerationContext, item: pytest.Item, result: ItemResult, origin: str
+    ) -> None:
+        self.context = context
+        self.item = item
+        self.result = result
+        self.origin = origin
+        self.sender = context.sender()
+        self.judge = context.judge()
+
+    def send(
+        self, request: RecordedRequest, mode: str, phase: str | None = None
+    ) -> tuple[Exchange, Divergence | None]:
+        return self.settle(self.start(request, mode, phase))
+
+    def start(self, request: RecordedRequest, mode: str, phase: str | None = None) -> InFlight:
+        """Send the pair; judge it with :meth:`settle` before the next one is sent."""
+        self.context.stop.check()
+        pending = self.sender.start(
+            request, origin="stateful" if self.origin == "stateful" else "generated"
+        )
+        return InFlight(pending, mode, phase or self.origin)
+
+    def settle(self, flight: InFlight) -> tuple[Exchange, Divergence | None]:
+        exchange = flight.pending.finish()
+        exchange.nodeid = self.item.nodeid
+        divergence, noise = self.judge(exchange)
+        self.result.observations.note(exchange, divergence, noise, flight.mode)
+        context = self.context
+        context.pairs_sent += 1
+        context.log(self.item, exchange, divergence, flight.mode, flight.phase)
+        if divergence is not None:
+            self.result.undone += context.restore_lockstep(exchange)
+        return exchange, divergence
 
 
 @dataclass
@@ -114,6 +153,8 @@ class ItemResult:
     sequences: int = 0
     boundary: int = 0
     """Boundary (coverage) cases sent before hypothesis started."""
+    replayed: int = 0
+    """Requests reported on earlier runs, sent first (kept in hypothesis' database)."""
     undone: int = 0
     """Creates only some builds accepted, deleted again to keep the data in step."""
 
@@ -177,6 +218,8 @@ class GenerationContext:
         self.known: dict[tuple[str, str], set[str]] = {}
         self.pairs_sent = 0
         self._deletes: list[re.Pattern[str]] | None = None
+        self.stop = StopSignal()
+        """Set when the thread waiting for a generated test was interrupted."""
 
     # -- the run and its builds -----------------------------------------------------------
 
@@ -452,6 +495,7 @@ class GenerationContext:
             where = f"GET {source.path}" + (f" at {source.json_path}" if source.json_path else "")
             harvest = Harvest(param=param, source=where)
             if source.path not in cache:
+                self.stop.check()
                 response = self.sender().get_jit(source.path)
                 document: Any = None
                 if response.status is not None and 200 <= response.status < 300:
@@ -481,27 +525,8 @@ class GenerationContext:
 
     # -- the generated tests --------------------------------------------------------------
 
-    def _observe(self, item: pytest.Item, result: ItemResult, origin: str) -> Send:
-        sender = self.sender()
-        judge = self.judge()
-        observations = result.observations
-
-        def send(
-            request: RecordedRequest, mode: str, phase: str = origin
-        ) -> tuple[Exchange, Divergence | None]:
-            exchange = sender.send(
-                request, origin="stateful" if origin == "stateful" else "generated"
-            )
-            exchange.nodeid = item.nodeid
-            divergence, noise = judge(exchange)
-            observations.note(exchange, divergence, noise, mode)
-            self.pairs_sent += 1
-            self.log(item, exchange, divergence, mode, phase)
-            if divergence is not None:
-                result.undone += self.restore_lockstep(exchange)
-            return exchange, divergence
-
-        return send
+    def pairs(self, item: pytest.Item, result: ItemResult, origin: str) -> Pairs:
+        return Pairs(self, item, result, origin)
 
     # -- keeping the builds' data in step ---------------------------------------------------
 
@@ -551,13 +576,15 @@ class GenerationContext:
     # -- the generated tests --------------------------------------------------------------
 
     def run_operation(self, item: pytest.Item, plan: OperationPlan) -> ItemResult:
-        """Boundary cases, then hypothesis' search, then hypothesis' shrinking.
+        """Earlier divergences, boundary cases, hypothesis' search, then its shrinking.
 
+        0. the requests this test reported on earlier runs (kept in hypothesis' example
+           database, :mod:`~pytest_aotparity.generate.store`), each sent once;
         1. schemathesis' coverage cases of the operation (each constraint violated once at
            its edge, valid boundary values), with real path values, each sent once;
         2. the search (:meth:`explore`): valid and invalid requests schemathesis draws,
-           the whole example budget, each kind of divergence the boundary cases did not
-           show kept as found;
+           the whole example budget, the first request of each kind of divergence not
+           shown already kept;
         3. the shrinking: hypothesis draws variants of every diverging request (members
            the schema does not require dropped; the drawn requests' values simplified too)
            and shrinks them to the smallest that still diverges — one per category. A kind
@@ -567,47 +594,71 @@ class GenerationContext:
             case_to_request,
             coverage_cases,
             mode_name,
+            request_signature,
             trimmed_variants,
             with_real_values,
             with_real_values_cycled,
         )
         from pytest_aotparity.generate.plan import required_body_members
+        from pytest_aotparity.generate.store import DivergentRequests, example_database
 
         result = ItemResult()
         result.harvests = self.harvest(plan)
         values = {h.param: h.values for h in result.harvests if h.values}
         operation = self.operation(plan)
-        send = self._observe(item, result, "generated")
-        digest = item.nodeid.encode()
+        pairs = self.pairs(item, result, "generated")
+        database = example_database()
+        store = DivergentRequests(database, item.nodeid) if database is not None else None
 
-        diverging = []
+        seeds: list[Any] = []  # diverging requests to shrink, in the order shrinking prefers
+        modes: dict[int, str] = {}  # stored requests' modes (a rebuilt case has none)
         shown: dict[tuple[object, ...], Divergence] = {}
+        not_to_keep: set[Signature] = set()  # stored already, or a boundary case
+        for raw, case, mode in store.load(operation) if store is not None else ():
+            request = case_to_request(case)
+            not_to_keep.add(request_signature(request))
+            _, divergence = pairs.send(request, mode, "replay")
+            result.replayed += 1
+            if divergence is None:
+                if store is not None:
+                    store.drop(raw)  # fixed since
+                continue
+            modes[id(case)] = mode
+            seeds.append(case)
+            shown.setdefault(divergence_kind(divergence), divergence)
+
         for case in with_real_values_cycled(coverage_cases(operation), values):
             request = case_to_request(case)
-            _, divergence = send(request, mode_name(case), "boundary")
+            _, divergence = pairs.send(request, mode_name(case), "boundary")
             result.boundary += 1
             if divergence is not None:
-                diverging.append(case)
+                not_to_keep.add(request_signature(request))
+                seeds.append(case)
                 shown.setdefault(divergence_kind(divergence), divergence)
+        from_schema = len(seeds)
 
         try:
-            explored = self.explore(operation, values, send, set(shown), digest)
+            explored = self.explore(operation, values, pairs, set(shown), item.nodeid.encode())
         except unittest.SkipTest as exc:  # e.g. a hypothesis profile without the generate phase
             explored = []
             result.notes.append(f"hypothesis drew no requests ({exc}); the boundary cases ran")
+        seeds.extend(case for case, _ in explored)
 
-        seeds = diverging + [case for case, _ in explored]
         failures: list[GeneratedDivergence] = []
         flaky = False
+        sent_cases: dict[Signature, Any] = {}
         if seeds:
             required = required_body_members(self.document or {}, plan.path, plan.method)
             variants = with_real_values(
-                trimmed_variants(seeds, required, simplify=range(len(diverging), len(seeds))),
+                trimmed_variants(seeds, required, simplify=range(from_schema, len(seeds))),
                 values,
             )
 
             def shrink(case: Any) -> None:
-                _, divergence = send(case_to_request(case), mode_name(case), "shrink")
+                request = case_to_request(case)
+                sent_cases[request_signature(request)] = case
+                mode = modes.get(id(case)) or mode_name(case)
+                _, divergence = pairs.send(request, mode, "shrink")
                 if divergence is not None:
                     raise divergence_error(divergence)
 
@@ -618,8 +669,7 @@ class GenerationContext:
                     shrink,
                     examples=min(self.settings.examples, max(SHRINK_EXAMPLES, 2 * len(seeds))),
                     seed=self._derived_seed("shrink"),
-                    digest=digest + b"\0shrink",
-                    database=False,
+                    digest=item.nodeid.encode() + b"\0shrink",
                 )
         result.found = finish(failures, result.observations, flaky=flaky)
         reported = {divergence_kind(found.divergence) for found in result.found}
@@ -627,10 +677,17 @@ class GenerationContext:
             if kind not in reported:  # no variant of it diverged so again
                 result.found.append(boundary_found(divergence, result.observations))
         categories = {found.divergence.category for found in result.found}
-        for _, divergence in explored:
+        for case, divergence in explored:
             if divergence.category not in categories:
                 categories.add(divergence.category)
+                sent_cases.setdefault(request_signature(divergence.exchange.request), case)
                 result.found.append(boundary_found(divergence, result.observations))
+        if store is not None:
+            for found in result.found:
+                key = request_signature(found.request)
+                case = sent_cases.get(key)
+                if case is not None and key not in not_to_keep:
+                    store.keep(case, found.mode)
         for found in result.found:
             self.remember(found.divergence)
         return result
@@ -639,62 +696,56 @@ class GenerationContext:
         self,
         operation: Any,
         values: Mapping[str, Sequence[str | int]],
-        send: Send,
+        pairs: Pairs,
         known: set[tuple[object, ...]],
         digest: bytes,
     ) -> list[tuple[Any, Divergence]]:
         """Send the operation's whole example budget of requests schemathesis draws, and
         return the first request of each kind of divergence not in ``known``.
 
-        A request that shows a new kind fails the hypothesis test without shrinking (it is
-        shrunk afterwards, among variants, where every candidate is a request — shrinking
-        schemathesis' draws redraws whole requests, most of which never get sent), so
-        hypothesis saves it in its example database and replays it first on the next run;
-        the search then goes on with the examples left, with a seed derived from the run's.
-        """
+        Nothing here fails a hypothesis example: a request is judged while hypothesis
+        draws the next one (the builds answer in the meantime), and that next request
+        goes out only once the first is judged and the builds' data are in step again.
+        What is found is shrunk afterwards, among variants (shrinking schemathesis' draws
+        themselves redraws whole requests, most of which never get sent)."""
         from pytest_aotparity.generate.cases import (
             case_to_request,
             mode_name,
             operation_strategy,
-            request_signature,
             with_real_values,
         )
 
         strategy = with_real_values(operation_strategy(operation), values)
         found: list[tuple[Any, Divergence]] = []
-        raised: dict[Signature, Divergence] = {}  # in the current hypothesis run
-        sent = [0]
+        on_the_way: list[tuple[InFlight, Any]] = []
+
+        def judge_last() -> None:
+            if not on_the_way:
+                return
+            flight, case = on_the_way.pop()
+            _, divergence = pairs.settle(flight)
+            if divergence is not None and divergence_kind(divergence) not in known:
+                known.add(divergence_kind(divergence))
+                found.append((case, divergence))
 
         def search(case: Any) -> None:
             request = case_to_request(case)
-            signature = request_signature(request)
-            if signature in raised:  # hypothesis replays the failing example: same verdict
-                raise divergence_error(raised[signature])
-            _, divergence = send(request, mode_name(case), "search")
-            if divergence is None or divergence_kind(divergence) in known:
-                sent[0] += 1
-                return
-            known.add(divergence_kind(divergence))
-            raised[signature] = divergence
-            found.append((case, divergence))
-            raise divergence_error(divergence)
+            judge_last()
+            on_the_way.append((pairs.start(request, mode_name(case), "search"), case))
 
-        remaining = self.settings.examples
-        for attempt in range(MAX_SEARCH_ROUNDS):
-            raised.clear()
-            sent[0] = 0
-            failures, _ = run_property(
+        try:
+            run_property(
                 strategy,
                 search,
-                examples=remaining,
-                seed=self._seed_to_apply() if attempt == 0 else self._derived_seed(attempt),
+                examples=self.settings.examples,
+                seed=self._seed_to_apply(),
                 digest=digest,
                 shrink=False,
-                reuse=attempt == 0,
             )
-            remaining -= sent[0]
-            if not failures or remaining <= 0:
-                break
+            judge_last()
+        finally:
+            for flight, _ in on_the_way:  # interrupted: never read
+                flight.pending.abandon()
         return found
 
     def _derived_seed(self, part: object) -> str:
@@ -724,10 +775,10 @@ class GenerationContext:
             for method, path in wanted:
                 with contextlib.suppress(KeyError, LookupError):
                     strategies[(method, path)] = valid_requests(schema[path][method])
-        send = self._observe(item, result, "stateful")
+        pairs = self.pairs(item, result, "stateful")
 
         def send_step(request: RecordedRequest, rule: str) -> tuple[Exchange, Divergence | None]:
-            exchange, divergence = send(request, "positive")
+            exchange, divergence = pairs.send(request, "positive")
             if divergence is not None and self.is_known(divergence):
                 result.suppressed += 1
                 return exchange, None

@@ -478,6 +478,14 @@ def send_together(
     the builds work at the same time and each one's time is its own (not the time spent
     reading another's answer). ``read_timeout`` bounds each wait for data, as a socket
     timeout does. Failures are outcomes, never raised."""
+    return start_together(calls, connect_timeout=connect_timeout).finish(read_timeout)
+
+
+def start_together(
+    calls: Sequence[WireCall[K]], *, connect_timeout: float | None = 10.0
+) -> Flight[K]:
+    """Send every call, from this thread, and return without reading the answers: the
+    caller does other work while the builds answer, then :meth:`Flight.finish`."""
     outcomes: dict[K, Outcome] = {}
     waiting: dict[socket.socket, tuple[WireCall[K], Pending, float]] = {}
     for call in calls:
@@ -495,31 +503,58 @@ def send_together(
             outcomes[call.key] = Outcome(started, time.perf_counter(), error=exc, sent=False)
             continue
         waiting[pending.conn.sock] = (call, pending, started)
-    try:
-        while waiting:
-            ready = _wait_readable(list(waiting), read_timeout)
-            if not ready:  # nothing at all within the read timeout
-                for call, pending, started in waiting.values():
-                    pending.conn.close()
-                    outcomes[call.key] = Outcome(
-                        started,
-                        time.perf_counter(),
-                        error=WireTimeout(f"no answer within {read_timeout:g} s"),
-                    )
-                waiting.clear()
-                break
-            for sock in ready:
-                call, pending, started = waiting.pop(sock)
-                try:
-                    response = call.client.receive(
-                        pending, read_timeout=read_timeout, events=call.events
-                    )
-                except (WireError, OSError) as exc:
-                    outcomes[call.key] = Outcome(started, time.perf_counter(), error=exc)
-                    continue
-                outcomes[call.key] = Outcome(started, time.perf_counter(), response=response)
-    except BaseException:  # interrupted while waiting: the unread connections are useless
-        for _, pending, _ in waiting.values():
+    return Flight(outcomes, waiting)
+
+
+class Flight(Generic[K]):
+    """Requests :func:`start_together` sent; their answers not read yet. Until
+    :meth:`finish` (or :meth:`abandon`), the clients' connections are busy.
+
+    An answer read late (the caller was busy) is timed when it is read: its elapsed time
+    is an upper bound."""
+
+    def __init__(
+        self,
+        outcomes: dict[K, Outcome],
+        waiting: dict[socket.socket, tuple[WireCall[K], Pending, float]],
+    ) -> None:
+        self._outcomes = outcomes
+        self._waiting = waiting
+
+    def finish(self, read_timeout: float | None = 60.0) -> dict[K, Outcome]:
+        """Read each answer as it arrives; every call's outcome. Failures are outcomes,
+        never raised."""
+        outcomes, waiting = self._outcomes, self._waiting
+        try:
+            while waiting:
+                ready = _wait_readable(list(waiting), read_timeout)
+                if not ready:  # nothing at all within the read timeout
+                    for call, pending, started in waiting.values():
+                        pending.conn.close()
+                        outcomes[call.key] = Outcome(
+                            started,
+                            time.perf_counter(),
+                            error=WireTimeout(f"no answer within {read_timeout:g} s"),
+                        )
+                    waiting.clear()
+                    break
+                for sock in ready:
+                    call, pending, started = waiting.pop(sock)
+                    try:
+                        response = call.client.receive(
+                            pending, read_timeout=read_timeout, events=call.events
+                        )
+                    except (WireError, OSError) as exc:
+                        outcomes[call.key] = Outcome(started, time.perf_counter(), error=exc)
+                        continue
+                    outcomes[call.key] = Outcome(started, time.perf_counter(), response=response)
+        except BaseException:  # interrupted while waiting: the unread connections are useless
+            self.abandon()
+            raise
+        return outcomes
+
+    def abandon(self) -> None:
+        """Close the connections whose answers were never read."""
+        for _, pending, _ in self._waiting.values():
             pending.conn.close()
-        raise
-    return outcomes
+        self._waiting.clear()
