@@ -51,21 +51,27 @@ def on_fresh_stack(fn: Callable[[], T], *, name: str, stop: StopSignal) -> T:
     """``fn()`` run in a new thread, waited for: its result, or its exception raised here."""
     results: list[T] = []
     errors: list[BaseException] = []
+    done = threading.Event()
 
     def work() -> None:
         try:
             results.append(fn())
         except BaseException as exc:  # handed to the waiting thread
             errors.append(exc)
+        finally:
+            done.set()
 
     stop.clear()
     worker = threading.Thread(target=work, name=name, daemon=True)
-    worker.start()
     try:
-        worker.join()
+        worker.start()
+        # (an Event, not Thread.join: on Python 3.11 a join interrupted by Ctrl-C marks
+        # the thread as stopped, and joining it again returns at once)
+        done.wait()
     except BaseException:
         stop.set()
-        worker.join()
+        if worker.ident is not None:  # (it started)
+            done.wait()
         raise
     if errors:
         raise errors[0]
