@@ -11,7 +11,7 @@ valid request when a valid request shows it too.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -126,24 +126,27 @@ def with_real_values(
 
 
 def coverage_cases(operation: Any) -> list[Any]:
-    """schemathesis' coverage cases of ``operation``: valid boundary values, and each
-    constraint violated once (a value just out of range, a string just too long, a wrong
-    type, a missing required member) on an otherwise valid request. Cases that change the
-    HTTP method are left out: they would test another operation."""
+    """:func:`iter_coverage_cases`, least severe first (:func:`severity`)."""
+    return sorted(iter_coverage_cases(operation), key=severity)
+
+
+def iter_coverage_cases(operation: Any) -> Iterator[Any]:
+    """schemathesis' coverage cases of ``operation``, as it makes them: valid boundary
+    values, and each constraint violated once (a value just out of range, a string just
+    too long, a wrong type, a missing required member) on an otherwise valid request.
+    Cases that change the HTTP method are left out: they would test another operation."""
     from schemathesis import GenerationMode
 
     schema = operation.schema
     config = schema.config.generation_for(operation=operation, phase="coverage")
     method = str(operation.method).upper()
-    out = []
     for case in schema.iter_coverage_cases(
         operation,
         generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         generation_config=config,
     ):
         if str(case.method).upper() == method:
-            out.append(case)
-    return sorted(out, key=severity)
+            yield case
 
 
 _SEVERITY = {
@@ -180,18 +183,15 @@ def severity(case: Any) -> int:
 
 
 def with_real_values_cycled(
-    cases: Sequence[Any], values: Mapping[str, Sequence[str | int]]
-) -> list[Any]:
+    cases: Iterable[Any], values: Mapping[str, Sequence[str | int]]
+) -> Iterator[Any]:
     """Coverage cases with their path parameters replaced by real values, taking the
     values in turn (cases whose path parameters are the violation are kept as they are)."""
     usable = {name: tuple(vals) for name, vals in values.items() if vals}
-    if not usable:
-        return list(cases)
-    out = []
     for index, case in enumerate(cases):
         names = [n for n in usable if n in case.path_parameters]
         if not names or negative_at_path(case):
-            out.append(case)
+            yield case
             continue
         derived = case.derive()
         for name in names:
@@ -199,8 +199,7 @@ def with_real_values_cycled(
             derived.path_parameters[name] = urllib.parse.quote(
                 str(options[index % len(options)]), safe=""
             )
-        out.append(derived)
-    return out
+        yield derived
 
 
 def trimmed_variants(

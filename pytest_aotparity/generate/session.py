@@ -592,9 +592,10 @@ class GenerationContext:
         """
         from pytest_aotparity.generate.cases import (
             case_to_request,
-            coverage_cases,
+            iter_coverage_cases,
             mode_name,
             request_signature,
+            severity,
             trimmed_variants,
             with_real_values,
             with_real_values_cycled,
@@ -627,14 +628,33 @@ class GenerationContext:
             seeds.append(case)
             shown.setdefault(divergence_kind(divergence), divergence)
 
-        for case in with_real_values_cycled(coverage_cases(operation), values):
-            request = case_to_request(case)
-            _, divergence = pairs.send(request, mode_name(case), "boundary")
+        # Boundary cases go out as schemathesis makes them, each made while the last is
+        # out; what diverged is then ordered least severe first, as shrinking prefers.
+        boundary: list[tuple[Any, Divergence]] = []
+        on_the_way: list[tuple[InFlight, Any]] = []
+
+        def judge_boundary() -> None:
+            flight, case = on_the_way.pop()
+            _, divergence = pairs.settle(flight)
             result.boundary += 1
             if divergence is not None:
-                not_to_keep.add(request_signature(request))
-                seeds.append(case)
-                shown.setdefault(divergence_kind(divergence), divergence)
+                not_to_keep.add(request_signature(flight.pending.request))
+                boundary.append((case, divergence))
+
+        try:
+            for case in with_real_values_cycled(iter_coverage_cases(operation), values):
+                request = case_to_request(case)
+                if on_the_way:
+                    judge_boundary()
+                on_the_way.append((pairs.start(request, mode_name(case), "boundary"), case))
+            if on_the_way:
+                judge_boundary()
+        finally:
+            for flight, _ in on_the_way:  # interrupted: never read
+                flight.pending.abandon()
+        for case, divergence in sorted(boundary, key=lambda found: severity(found[0])):
+            seeds.append(case)
+            shown.setdefault(divergence_kind(divergence), divergence)
         from_schema = len(seeds)
 
         try:
