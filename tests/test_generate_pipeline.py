@@ -36,6 +36,8 @@ def test_the_work_runs_on_a_new_threads_shallow_stack_and_its_result_comes_back(
     def work() -> str:
         seen["thread"] = threading.current_thread()
         seen["depth"] = depth()
+        frame = sys._getframe(1)
+        seen["frame_slots"] = frame.f_code.co_nlocals if frame is not None else 0
         return "done"
 
     assert on_fresh_stack(work, name="aot-parity test", stop=StopSignal()) == "done"
@@ -44,6 +46,8 @@ def test_the_work_runs_on_a_new_threads_shallow_stack_and_its_result_comes_back(
     # a pytest test runs dozens of frames deep; the worker starts near the bottom
     assert here > 20
     assert seen["depth"] < 10
+    # called from a frame of 64 KiB and more, which gets a frame chunk of its own
+    assert seen["frame_slots"] * 8 > 64 * 1024
 
 
 def test_the_works_exception_is_raised_in_the_waiting_thread() -> None:
