@@ -13,7 +13,7 @@ operations with parameters (250 examples each run, 2 cores):
 - on a new thread, below one frame large enough (64 KiB) that CPython gives it a chunk of
   128 KiB of its own: 20, and generation a quarter faster than on the plain thread.
 
-So a generated test runs on a new thread, under :func:`_deep_chunk`: a function with
+So a generated test runs on a new thread, under :func:`_deep_chunk`: a function given
 8,200 local names (never bound; a frame slot each), which stays on the stack while the
 test runs, so the chunk it made (with some 60 KiB of room for the frames above it) is
 never unmapped.
@@ -25,9 +25,10 @@ and the interruption goes on in the calling thread.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -36,18 +37,23 @@ _FRAME_SLOTS = 8200
 so CPython allocates the next size, 128 KiB."""
 
 
-def _make_deep_chunk() -> Callable[[Callable[[], T]], T]:
-    names = " = ".join(f"_{i}" for i in range(_FRAME_SLOTS))
-    source = f"def deep_chunk(fn):\n    return fn()\n    {names} = None\n"
-    namespace: dict[str, Any] = {}
-    exec(compile(source, "<pytest_aotparity.generate.stack>", "exec"), namespace)
-    function: Callable[[Callable[[], T]], T] = namespace["deep_chunk"]
-    return function
+def _deep_chunk(fn: Callable[[], T]) -> T:
+    """``fn()``, called from a frame of 64 KiB (its code gets the extra local names below)."""
+    return fn()
 
 
-_deep_chunk = _make_deep_chunk()
-"""``_deep_chunk(fn)`` is ``fn()``, called from a 64 KiB frame (the assignment after the
-return never runs; it only makes the names local)."""
+def _widen_frame() -> None:
+    """Give :func:`_deep_chunk` ``_FRAME_SLOTS`` local names, never bound: a frame slot
+    each. (Replacing the code object's names costs a few milliseconds; compiling a function
+    with that many names, about 60.) Where the running Python refuses, the test simply runs
+    on the new thread's own chunk."""
+    code = _deep_chunk.__code__
+    names = code.co_varnames + tuple(f"_unused_{i}" for i in range(_FRAME_SLOTS))
+    with contextlib.suppress(TypeError, ValueError):
+        _deep_chunk.__code__ = code.replace(co_varnames=names, co_nlocals=len(names))
+
+
+_widen_frame()
 
 
 class Cancelled(KeyboardInterrupt):
