@@ -90,10 +90,12 @@ def test_hypothesis_database_replays_the_divergence_first_on_the_next_run(
     gen_dir: pytest.Pytester,
 ) -> None:
     # Without --hypothesis-seed the plugin keeps what it reported in hypothesis' example
-    # database (.hypothesis/ here).
+    # database (.hypothesis/ here) — under hypothesis' default profile: the "ci" profile,
+    # which hypothesis loads by itself where CI is set, has no database.
+    with_database = "--hypothesis-profile=default"
     first_log = gen_dir.path / "first.jsonl"
     report_path = gen_dir.path / "report.json"
-    first = gen_dir.runpytest_subprocess(*orders_args(first_log, report=report_path))
+    first = gen_dir.runpytest_subprocess(*orders_args(first_log, with_database, report=report_path))
     first.assert_outcomes(failed=1)
     assert not rows(first_log, "replay")
     report = json.loads(report_path.read_text(encoding="utf-8"))
@@ -101,7 +103,7 @@ def test_hypothesis_database_replays_the_divergence_first_on_the_next_run(
 
     # The next run sends the reported (minimal) request before anything else.
     second_log = gen_dir.path / "second.jsonl"
-    second = gen_dir.runpytest_subprocess(*orders_args(second_log))
+    second = gen_dir.runpytest_subprocess(*orders_args(second_log, with_database))
     second.assert_outcomes(failed=1)
     replayed = rows(second_log)[0]
     assert replayed["phase"] == "replay"
@@ -112,7 +114,8 @@ def test_hypothesis_database_replays_the_divergence_first_on_the_next_run(
 
     # Under --hypothesis-seed the seed alone decides what is sent: no replay.
     third_log = gen_dir.path / "third.jsonl"
-    gen_dir.runpytest_subprocess(*orders_args(third_log, "--hypothesis-seed=7")).assert_outcomes(
-        failed=1
+    third = gen_dir.runpytest_subprocess(
+        *orders_args(third_log, with_database, "--hypothesis-seed=7")
     )
+    third.assert_outcomes(failed=1)
     assert not rows(third_log, "replay")

@@ -10,6 +10,7 @@ valid request when a valid request shows it too.
 
 from __future__ import annotations
 
+import math
 import urllib.parse
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -275,7 +276,9 @@ def _simpler(draw: st.DrawFn, value: Any, depth: int = 0) -> Any:
         lower = draw(st.integers(min_value=min(0, value), max_value=max(0, value)))
         return value if keep else lower
     if isinstance(value, float):
-        return value if keep else 0.0
+        whole = int(value) if math.isfinite(value) else 0
+        lower = draw(st.integers(min_value=min(0, whole), max_value=max(0, whole)))
+        return value if keep else float(lower)
     if isinstance(value, str):
         length = draw(st.integers(min_value=0, max_value=len(value)))
         return value if keep else value[:length]

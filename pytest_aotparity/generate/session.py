@@ -758,7 +758,9 @@ class GenerationContext:
                 strategy,
                 search,
                 examples=self.settings.examples,
-                seed=self._seed_to_apply(),
+                # (always the run's seed: hypothesis' "ci" profile derandomizes otherwise,
+                # and then the seed printed would not be the one used)
+                seed=self.seed,
                 digest=digest,
                 shrink=False,
             )
