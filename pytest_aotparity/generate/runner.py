@@ -317,9 +317,7 @@ def run_property(
     itself: :mod:`~pytest_aotparity.generate.store`)."""
     import hypothesis
 
-    chosen = hypothesis_settings(examples, shrink=shrink, database=False)
-
-    @chosen  # type: ignore[untyped-decorator]
+    @hypothesis_settings(examples, shrink=shrink, database=False)  # type: ignore[untyped-decorator]
     @hypothesis.given(case=strategy)
     def generated(case: Any) -> None:
         body(case)

@@ -123,6 +123,42 @@ class Pairs:
         return exchange, divergence
 
 
+class OneAhead:
+    """Sends an item's pairs one ahead: :meth:`send` judges the pair sent before (and
+    returns it, with what it was sent for), then sends the new one — so the caller prepares
+    its next request while the builds answer, and the builds still get one request after
+    another. :meth:`settle` judges the last one; leaving the ``with`` block on an error
+    abandons a pair still on its way."""
+
+    def __init__(self, pairs: Pairs) -> None:
+        self.pairs = pairs
+        self._out: tuple[InFlight, Any] | None = None
+
+    def __enter__(self) -> OneAhead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._out is not None:  # interrupted: never read
+            self._out[0].pending.abandon()
+            self._out = None
+
+    def send(
+        self, request: RecordedRequest, mode: str, phase: str, tag: Any
+    ) -> tuple[Any, Divergence | None] | None:
+        judged = self.settle()
+        self._out = (self.pairs.start(request, mode, phase), tag)
+        return judged
+
+    def settle(self) -> tuple[Any, Divergence | None] | None:
+        """The pair on its way, judged: ``(tag, divergence)``; None when there is none."""
+        if self._out is None:
+            return None
+        flight, tag = self._out
+        self._out = None
+        _, divergence = self.pairs.settle(flight)
+        return tag, divergence
+
+
 @dataclass
 class Harvest:
     """Real values of one path parameter, and where they came from."""
@@ -608,51 +644,37 @@ class GenerationContext:
         values = {h.param: h.values for h in result.harvests if h.values}
         operation = self.operation(plan)
         pairs = self.pairs(item, result, "generated")
-        database = example_database()
-        store = DivergentRequests(database, item.nodeid) if database is not None else None
+        store = DivergentRequests(example_database(), item.nodeid)
 
         seeds: list[Any] = []  # diverging requests to shrink, in the order shrinking prefers
         modes: dict[int, str] = {}  # stored requests' modes (a rebuilt case has none)
         shown: dict[tuple[object, ...], Divergence] = {}
         not_to_keep: set[Signature] = set()  # stored already, or a boundary case
-        for raw, case, mode in store.load(operation) if store is not None else ():
+        for raw, case, mode in store.load(operation):
             request = case_to_request(case)
             not_to_keep.add(request_signature(request))
             _, divergence = pairs.send(request, mode, "replay")
             result.replayed += 1
-            if divergence is None:
-                if store is not None:
-                    store.drop(raw)  # fixed since
+            if divergence is None:  # fixed since
+                store.drop(raw)
                 continue
             modes[id(case)] = mode
             seeds.append(case)
             shown.setdefault(divergence_kind(divergence), divergence)
 
-        # Boundary cases go out as schemathesis makes them, each made while the last is
-        # out; what diverged is then ordered least severe first, as shrinking prefers.
-        boundary: list[tuple[Any, Divergence]] = []
-        on_the_way: list[tuple[InFlight, Any]] = []
-
-        def judge_boundary() -> None:
-            flight, case = on_the_way.pop()
-            _, divergence = pairs.settle(flight)
-            result.boundary += 1
-            if divergence is not None:
-                not_to_keep.add(request_signature(flight.pending.request))
-                boundary.append((case, divergence))
-
-        try:
+        # Boundary cases go out as schemathesis makes them, one ahead; what diverged is
+        # then ordered least severe first, as shrinking prefers.
+        judged: list[tuple[Any, Divergence | None] | None] = []
+        with OneAhead(pairs) as ahead:
             for case in with_real_values_cycled(iter_coverage_cases(operation), values):
                 request = case_to_request(case)
-                if on_the_way:
-                    judge_boundary()
-                on_the_way.append((pairs.start(request, mode_name(case), "boundary"), case))
-            if on_the_way:
-                judge_boundary()
-        finally:
-            for flight, _ in on_the_way:  # interrupted: never read
-                flight.pending.abandon()
-        for case, divergence in sorted(boundary, key=lambda found: severity(found[0])):
+                judged.append(ahead.send(request, mode_name(case), "boundary", (case, request)))
+            judged.append(ahead.settle())
+        boundary = [(tag, divergence) for tag, divergence in filter(None, judged)]
+        result.boundary = len(boundary)
+        diverging = [(case, request, d) for (case, request), d in boundary if d is not None]
+        for case, request, divergence in sorted(diverging, key=lambda d: severity(d[0])):
+            not_to_keep.add(request_signature(request))
             seeds.append(case)
             shown.setdefault(divergence_kind(divergence), divergence)
         from_schema = len(seeds)
@@ -702,12 +724,11 @@ class GenerationContext:
                 categories.add(divergence.category)
                 sent_cases.setdefault(request_signature(divergence.exchange.request), case)
                 result.found.append(boundary_found(divergence, result.observations))
-        if store is not None:
-            for found in result.found:
-                key = request_signature(found.request)
-                case = sent_cases.get(key)
-                if case is not None and key not in not_to_keep:
-                    store.keep(case, found.mode)
+        for found in result.found:
+            key = request_signature(found.request)
+            case = sent_cases.get(key)
+            if case is not None and key not in not_to_keep:
+                store.keep(case, found.mode)
         for found in result.found:
             self.remember(found.divergence)
         return result
@@ -737,23 +758,20 @@ class GenerationContext:
 
         strategy = with_real_values(operation_strategy(operation), values)
         found: list[tuple[Any, Divergence]] = []
-        on_the_way: list[tuple[InFlight, Any]] = []
 
-        def judge_last() -> None:
-            if not on_the_way:
+        def keep(judged: tuple[Any, Divergence | None] | None) -> None:
+            if judged is None:
                 return
-            flight, case = on_the_way.pop()
-            _, divergence = pairs.settle(flight)
+            case, divergence = judged
             if divergence is not None and divergence_kind(divergence) not in known:
                 known.add(divergence_kind(divergence))
                 found.append((case, divergence))
 
-        def search(case: Any) -> None:
-            request = case_to_request(case)
-            judge_last()
-            on_the_way.append((pairs.start(request, mode_name(case), "search"), case))
+        with OneAhead(pairs) as ahead:
 
-        try:
+            def search(case: Any) -> None:
+                keep(ahead.send(case_to_request(case), mode_name(case), "search", case))
+
             run_property(
                 strategy,
                 search,
@@ -764,10 +782,7 @@ class GenerationContext:
                 digest=digest,
                 shrink=False,
             )
-            judge_last()
-        finally:
-            for flight, _ in on_the_way:  # interrupted: never read
-                flight.pending.abandon()
+            keep(ahead.settle())
         return found
 
     def _derived_seed(self, part: object) -> str:

@@ -80,15 +80,18 @@ def case_from_record(operation: Any, raw: bytes) -> tuple[Any, str] | None:
 
 
 class DivergentRequests:
-    """The stored divergent requests of one generated test."""
+    """The stored divergent requests of one generated test (none kept without a
+    database: :func:`example_database`)."""
 
-    def __init__(self, database: Any, nodeid: str) -> None:
+    def __init__(self, database: Any | None, nodeid: str) -> None:
         self.database = database
         self.key = KEY_PREFIX + hashlib.sha256(nodeid.encode("utf-8")).hexdigest().encode()
 
     def load(self, operation: Any) -> list[tuple[bytes, Any, str]]:
-        """``(record, case, mode)`` of each stored request, oldest order not kept;
-        unreadable records are dropped."""
+        """``(record, case, mode)`` of each stored request; unreadable records are
+        dropped."""
+        if self.database is None:
+            return []
         out = []
         for raw in sorted(self.database.fetch(self.key)):
             found = case_from_record(operation, raw)
@@ -100,8 +103,9 @@ class DivergentRequests:
 
     def keep(self, case: Any, mode: str) -> None:
         raw = case_record(case, mode)
-        if raw is not None:
+        if raw is not None and self.database is not None:
             self.database.save(self.key, raw)
 
     def drop(self, raw: bytes) -> None:
-        self.database.delete(self.key, raw)
+        if self.database is not None:
+            self.database.delete(self.key, raw)
