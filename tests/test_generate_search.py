@@ -64,6 +64,8 @@ def test_the_search_goes_on_after_a_divergence_and_the_shrink_finds_the_smallest
     search = rows(log, "search")
     diverged = [row for row in search if row["diverged"]]
     assert diverged, "the search never drew a quantity from 2 to 998"
+    # (more than one: it went on past the first, which stopped the search before)
+    assert len(diverged) > 1
     assert sum(not row["diverged"] for row in search) >= EXAMPLES - len(diverged)
     assert len(search) >= EXAMPLES
     for row in diverged:

@@ -1,17 +1,17 @@
-"""Running the generated parity tests: one hypothesis test per operation.
+"""Running the generated parity tests: the hypothesis runs of an operation's test.
 
 Each example is a request; it goes to both builds
 (:class:`~pytest_aotparity.generate.sender.PairSender`) and the pair is judged by the
-same engine, rules and noise filtering as the mirrored suite. A divergence raises,
-hypothesis shrinks the request to a minimal one that still diverges (re-sending it to
-both builds each time — which is why divergence has to be deterministic per request, and
-why noise must be cancelled before judging), and the minimal request is what gets
-reported.
+same engine, rules and noise filtering as the mirrored suite. The search
+(:meth:`~pytest_aotparity.generate.session.GenerationContext.explore`) never fails an
+example; the shrink run does: a divergence raises, and hypothesis shrinks the variant to
+a minimal one that still diverges (re-sending it to both builds each time — which is why
+divergence has to be deterministic per request, and why noise must be cancelled before
+judging), and the minimal request is what gets reported.
 
 Divergences of different categories are different exception types, so hypothesis treats
 them as different bugs and shrinks (and reports) each separately: one operation can show
-both a validator bypass and a lost field.
-"""
+both a validator bypass and a lost field."""
 
 from __future__ import annotations
 

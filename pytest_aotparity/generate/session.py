@@ -212,8 +212,9 @@ def divergence_kind(divergence: Divergence) -> tuple[object, ...]:
     return (divergence.category, exchange.jit.status, exchange.aot.status)
 
 
-def boundary_found(divergence: Divergence, observations: Observations) -> Found:
-    """A boundary case's divergence reported as sent (not shrunk)."""
+def found_as_sent(divergence: Divergence, observations: Observations) -> Found:
+    """A divergence reported as it was sent, not shrunk (a boundary case, a request kept
+    from an earlier run, or one the search found, when no variant diverged so again)."""
     key = request_signature(divergence.exchange.request)
     return Found(
         divergence=divergence,
@@ -717,13 +718,13 @@ class GenerationContext:
         reported = {divergence_kind(found.divergence) for found in result.found}
         for kind, divergence in shown.items():
             if kind not in reported:  # no variant of it diverged so again
-                result.found.append(boundary_found(divergence, result.observations))
+                result.found.append(found_as_sent(divergence, result.observations))
         categories = {found.divergence.category for found in result.found}
         for case, divergence in explored:
             if divergence.category not in categories:
                 categories.add(divergence.category)
                 sent_cases.setdefault(request_signature(divergence.exchange.request), case)
-                result.found.append(boundary_found(divergence, result.observations))
+                result.found.append(found_as_sent(divergence, result.observations))
         for found in result.found:
             key = request_signature(found.request)
             case = sent_cases.get(key)

@@ -44,16 +44,15 @@ def _deep_chunk(fn: Callable[[], T]) -> T:
 
 def _widen_frame() -> None:
     """Give :func:`_deep_chunk` ``_FRAME_SLOTS`` local names, never bound: a frame slot
-    each. (Replacing the code object's names costs a few milliseconds; compiling a function
-    with that many names, about 60.) Where the running Python refuses, the test simply runs
-    on the new thread's own chunk."""
+    each — once, when the first generated test runs (it costs a few milliseconds; compiling
+    a function with that many names, about 60). Where the running Python refuses, the test
+    simply runs on the new thread's own chunk."""
     code = _deep_chunk.__code__
+    if code.co_nlocals > _FRAME_SLOTS:
+        return
     names = code.co_varnames + tuple(f"_unused_{i}" for i in range(_FRAME_SLOTS))
     with contextlib.suppress(TypeError, ValueError):
         _deep_chunk.__code__ = code.replace(co_varnames=names, co_nlocals=len(names))
-
-
-_widen_frame()
 
 
 class Cancelled(KeyboardInterrupt):
@@ -94,6 +93,7 @@ def on_fresh_stack(fn: Callable[[], T], *, name: str, stop: StopSignal) -> T:
         finally:
             done.set()
 
+    _widen_frame()
     stop.clear()
     worker = threading.Thread(target=work, name=name, daemon=True)
     try:
