@@ -1,30 +1,36 @@
 #!/usr/bin/env bash
-# Publish the sample players API twice (JIT and Native AOT) with the local .NET SDK and package
-# each build as a container image WITHOUT pulling anything:
+# Publish the sample players APIs twice each (JIT and Native AOT) with the local .NET SDK and
+# package each build as a container image WITHOUT pulling anything. The apps:
 #
-#   aotparity-sample:jit   framework-dependent publish + the .NET runtime copied from the SDK
-#   aotparity-sample:aot   Native AOT executable
+#   sample  src/Players.Api    the first attempt (minimal API, AutoMapper, scanned validators)
+#           -> aotparity-sample:jit|aot, outputs in out/ (jit/, aot/, aot-warnings.json, ...)
+#   fixed   src/Players.Fixed  the same API with every AOT divergence fixed the official way
+#           -> aotparity-fixed:jit|aot, outputs in out/fixed/
+#
+#   jit image: framework-dependent publish + the .NET runtime copied from the SDK
+#   aot image: the Native AOT executable
 #
 # Each image is a root filesystem assembled from the publish output, the shared libraries that
 # ldd names, /etc/passwd with a non-root user and an empty /tmp, imported with `docker import`.
-# (On a machine that can pull, Dockerfile and Dockerfile.aot build the same app from the
-# official images.)
+# (On a machine that can pull, each app's Dockerfile and Dockerfile.aot build the same app from
+# the official images.)
 #
-# Outputs under sample_app/out/ (gitignored): jit/ and aot/ publish outputs, aot-publish.log,
+# Outputs per app (gitignored): jit/ and aot/ publish outputs, jit-/aot-publish.log,
 # aot-warnings.json (the IL2xxx/IL3xxx warnings with code, message and member) and
 # build-times.json (publish seconds of each build).
 #
-# Usage: sample_app/build.sh [--skip-publish] [--only jit|aot]
+# Usage: sample_app/build.sh [--app sample|fixed] [--skip-publish] [--only jit|aot]
+#   (default: every app, both builds; --app may be given more than once)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-project="$here/src/Players.Api/Players.Api.csproj"
-out="$here/out"
+out_root="$here/out"
 rid="linux-x64"
-image_repo="${AOTPARITY_SAMPLE_IMAGE:-aotparity-sample}"
 app_uid=1654 # the uid of the 'app' user in the official .NET images
+all_apps=(sample fixed)
 skip_publish=0
 only=""
+apps=()
 
 die() {
     printf 'build.sh: %s\n' "$1" >&2
@@ -40,14 +46,22 @@ while [ $# -gt 0 ]; do
         only="${1:-}"
         [ "$only" = jit ] || [ "$only" = aot ] || die "--only takes jit or aot, not '${only}'"
         ;;
+    --app)
+        shift
+        case "${1:-}" in
+        sample | fixed | mvc) apps+=("$1") ;;
+        *) die "--app takes one of ${all_apps[*]}, not '${1:-}'" "run $0 --help" ;;
+        esac
+        ;;
     -h | --help)
-        sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) die "unknown argument '$1'" "run $0 --help" ;;
     esac
     shift
 done
+[ ${#apps[@]} -gt 0 ] || apps=("${all_apps[@]}")
 
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
@@ -75,13 +89,38 @@ fi
 command -v python3 >/dev/null 2>&1 || die "python3 is missing (used to collect warnings)" \
     "apt-get install -y python3"
 
-mkdir -p "$out"
 dotnet_root="$(dirname "$(readlink -f "$(command -v dotnet)")")"
 runtime_version="$(dotnet --list-runtimes | awk '/^Microsoft.NETCore.App /{v=$2} END{print v}')"
 aspnet_version="$(dotnet --list-runtimes | awk '/^Microsoft.AspNetCore.App /{v=$2} END{print v}')"
 [ -n "$runtime_version" ] && [ -n "$aspnet_version" ] ||
     die "the SDK has no Microsoft.NETCore.App / Microsoft.AspNetCore.App runtime to copy" \
         "install the ASP.NET Core runtime 10 beside the SDK"
+
+# --- the apps ----------------------------------------------------------------------------------
+# Sets: name (the assembly), project, out, image_repo.
+select_app() { # app
+    case "$1" in
+    sample)
+        name=Players.Api
+        out="$out_root" # today's paths, read by other tests and tools
+        image_repo="${AOTPARITY_SAMPLE_IMAGE:-aotparity-sample}"
+        ;;
+    fixed)
+        name=Players.Fixed
+        out="$out_root/fixed"
+        image_repo=aotparity-fixed
+        ;;
+    mvc)
+        name=Players.Mvc
+        out="$out_root/mvc"
+        image_repo=aotparity-mvc
+        ;;
+    esac
+    app="$1"
+    project="$here/src/$name/$name.csproj"
+    [ -f "$project" ] || die "no project for app '$1' at $project"
+    mkdir -p "$out"
+}
 
 # --- publish -------------------------------------------------------------------------------
 publish() { # build-name extra-args...
@@ -90,11 +129,10 @@ publish() { # build-name extra-args...
     local start end
     rm -rf "${out:?}/$build"
     start="$(date +%s.%N)"
-    # Pin the runtime the image carries, so the app rolls forward to exactly it.
     dotnet publish "$project" -c Release -r "$rid" -o "$out/$build" -p:TrimmerSingleWarn=false \
         "$@" >"$out/$build-publish.log" 2>&1 || {
         tail -n 30 "$out/$build-publish.log" >&2
-        die "the $build publish failed (full log: $out/$build-publish.log)"
+        die "the $build publish of $app ($name) failed (full log: $out/$build-publish.log)"
     }
     end="$(date +%s.%N)"
     python3 - "$out/build-times.json" "$build" "$start" "$end" <<'PY'
@@ -104,19 +142,8 @@ data = json.loads(path.read_text()) if path.exists() else {}
 data[build] = {"publish_seconds": round(end - start, 2)}
 path.write_text(json.dumps(data, indent=2) + "\n")
 PY
-    echo "build.sh: published $build in $(python3 -c "print(round($end - $start, 1))") s -> $out/$build"
+    echo "build.sh: published $app $build in $(python3 -c "print(round($end - $start, 1))") s -> $out/$build"
 }
-
-if [ "$skip_publish" -eq 0 ]; then
-    # Restore once so that the two timed publishes measure the build, not the download.
-    dotnet restore "$project" -r "$rid" >/dev/null
-    dotnet restore "$project" -r "$rid" -p:PublishAot=true >/dev/null
-    want jit && publish jit --self-contained false
-    if want aot; then
-        publish aot -p:PublishAot=true
-        python3 "$here/tools/aot_warnings.py" "$out/aot-publish.log" "$out/aot-warnings.json"
-    fi
-fi
 
 # --- root filesystems ------------------------------------------------------------------------
 copy_libs() { # rootfs file...
@@ -154,7 +181,7 @@ import_image() { # build rootfs entrypoint-json env...
     local tarball="$out/image-$build.tar" image_id
     local changes=(--change "USER $app_uid" --change "WORKDIR /app" --change "EXPOSE 8080"
         --change "ENTRYPOINT $entrypoint"
-        --change "LABEL org.opencontainers.image.title=aotparity-sample-$build"
+        --change "LABEL org.opencontainers.image.title=$image_repo-$build"
         --change "ENV ASPNETCORE_URLS=http://0.0.0.0:8080"
         --change "ENV ASPNETCORE_ENVIRONMENT=Production"
         --change "ENV DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=true")
@@ -175,29 +202,49 @@ import_image() { # build rootfs entrypoint-json env...
     echo "build.sh: tagged $image_repo:$build ($(docker image inspect -f '{{.Size}}' "$image_repo:$build") bytes)"
 }
 
-if want aot; then
-    [ -x "$out/aot/Players.Api" ] || die "no AOT publish output in $out/aot" "run without --skip-publish"
-    rootfs="$out/rootfs-aot"
+aot_image() {
+    [ -x "$out/aot/$name" ] || die "no AOT publish output in $out/aot" "run without --skip-publish"
+    local rootfs="$out/rootfs-aot"
     base_rootfs "$rootfs"
-    cp "$out/aot/Players.Api" "$out/aot/appsettings.json" "$rootfs/app/"
+    cp "$out/aot/$name" "$out/aot/appsettings.json" "$rootfs/app/"
     cp "$out/aot"/*.so "$rootfs/app/"
-    copy_libs "$rootfs" "$out/aot/Players.Api" "$out/aot"/*.so
-    import_image aot "$rootfs" '["/app/Players.Api"]'
-fi
+    copy_libs "$rootfs" "$out/aot/$name" "$out/aot"/*.so
+    import_image aot "$rootfs" "[\"/app/$name\"]"
+}
 
-if want jit; then
-    [ -f "$out/jit/Players.Api.dll" ] || die "no JIT publish output in $out/jit" "run without --skip-publish"
-    rootfs="$out/rootfs-jit"
+jit_image() {
+    [ -f "$out/jit/$name.dll" ] || die "no JIT publish output in $out/jit" "run without --skip-publish"
+    local rootfs="$out/rootfs-jit"
     base_rootfs "$rootfs"
     cp -r "$out/jit/." "$rootfs/app/"
-    rm -f "$rootfs/app/Players.Api" "$rootfs/app"/*.pdb
-    dn="$rootfs/usr/share/dotnet"
+    rm -f "$rootfs/app/$name" "$rootfs/app"/*.pdb
+    local dn="$rootfs/usr/share/dotnet"
     mkdir -p "$dn/host/fxr" "$dn/shared/Microsoft.NETCore.App" "$dn/shared/Microsoft.AspNetCore.App"
     cp "$dotnet_root/dotnet" "$dn/"
     cp -r "$dotnet_root/host/fxr/$(ls "$dotnet_root/host/fxr" | sort -V | tail -n 1)" "$dn/host/fxr/"
     cp -r "$dotnet_root/shared/Microsoft.NETCore.App/$runtime_version" "$dn/shared/Microsoft.NETCore.App/"
     cp -r "$dotnet_root/shared/Microsoft.AspNetCore.App/$aspnet_version" "$dn/shared/Microsoft.AspNetCore.App/"
     copy_libs "$rootfs" "$dn/dotnet" $(find "$dn" "$rootfs/app" -name '*.so' -o -name '*.so.*')
-    import_image jit "$rootfs" '["/usr/share/dotnet/dotnet", "/app/Players.Api.dll"]' \
+    import_image jit "$rootfs" "[\"/usr/share/dotnet/dotnet\", \"/app/$name.dll\"]" \
         "DOTNET_ROOT=/usr/share/dotnet" "PATH=/usr/share/dotnet:/usr/bin:/bin"
-fi
+}
+
+build_app() { # app
+    select_app "$1"
+    if [ "$skip_publish" -eq 0 ]; then
+        # Restore once so that the two timed publishes measure the build, not the download.
+        dotnet restore "$project" -r "$rid" >/dev/null
+        dotnet restore "$project" -r "$rid" -p:PublishAot=true >/dev/null
+        want jit && publish jit --self-contained false
+        if want aot; then
+            publish aot -p:PublishAot=true
+            python3 "$here/tools/aot_warnings.py" "$out/aot-publish.log" "$out/aot-warnings.json"
+        fi
+    fi
+    if want aot; then aot_image; fi
+    if want jit; then jit_image; fi
+}
+
+for a in "${apps[@]}"; do
+    build_app "$a"
+done
