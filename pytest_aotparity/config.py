@@ -28,7 +28,12 @@ from typing import Any
 import pytest
 
 from pytest_aotparity.exchange import BuildName
-from pytest_aotparity.targets.base import TargetOptions, TargetSpec, parse_target
+from pytest_aotparity.targets.base import (
+    DEFAULT_START_GRACE,
+    TargetOptions,
+    TargetSpec,
+    parse_target,
+)
 
 DEFAULT_BASE_URL_ENV = "AOT_PARITY_BASE_URL"
 DEFAULT_HEALTH_PATH = "/health"
@@ -73,6 +78,7 @@ OPT_PORT = _opt("--aot-parity-port")
 OPT_ENV = _opt("--aot-parity-env")
 OPT_HEALTH = _opt("--aot-parity-health")
 OPT_START_TIMEOUT = _opt("--aot-parity-start-timeout")
+OPT_START_GRACE = _opt("--aot-parity-start-grace")
 OPT_REPORT = _opt("--aot-parity-report")
 OPT_HEADERS = _opt("--aot-parity-headers")
 OPT_IGNORE = _opt("--aot-parity-ignore")
@@ -91,6 +97,7 @@ ALL_OPTIONS: tuple[OptionSpec, ...] = (
     OPT_ENV,
     OPT_HEALTH,
     OPT_START_TIMEOUT,
+    OPT_START_GRACE,
     OPT_REPORT,
     OPT_HEADERS,
     OPT_IGNORE,
@@ -164,6 +171,13 @@ def add_options(parser: pytest.Parser) -> None:
     both(
         OPT_START_TIMEOUT,
         f"Seconds to wait for each build to become healthy (default {DEFAULT_START_TIMEOUT:g}).",
+        metavar="SECONDS",
+    )
+    both(
+        OPT_START_GRACE,
+        "Seconds a build may answer its health path with non-2xx (at least 3 answers in a "
+        "row) before its start is judged: failed when another build answers 2xx, a wrong "
+        f"health path when none does (default {DEFAULT_START_GRACE:g}).",
         metavar="SECONDS",
     )
     both(OPT_REPORT, "Write a JSON report of every divergence to PATH.", metavar="PATH")
@@ -249,6 +263,7 @@ class Settings:
     env: tuple[tuple[str, str], ...] = ()
     health_path: str = DEFAULT_HEALTH_PATH
     start_timeout: float = DEFAULT_START_TIMEOUT
+    start_grace: float = DEFAULT_START_GRACE
     report_path: Path | None = None
     headers: tuple[str, ...] = DEFAULT_HEADERS
     ignore_paths: tuple[str, ...] = ()
@@ -272,6 +287,7 @@ class Settings:
             env=dict(self.env),
             health_path=self.health_path,
             start_timeout=self.start_timeout,
+            start_grace=self.start_grace,
             session_id=session_id,
             workdir=workdir,
             state_dir=state_dir,
@@ -513,6 +529,23 @@ def read_settings(config: pytest.Config) -> Settings:
                 "--aot-parity-start-timeout 120.",
             )
 
+    grace_raw = _string(config, OPT_START_GRACE)
+    grace = DEFAULT_START_GRACE
+    if grace_raw is not None:
+        try:
+            grace = float(grace_raw)
+        except ValueError:
+            grace = math.nan
+        if not math.isfinite(grace) or grace < 0:
+            raise _usage(
+                OPT_START_GRACE,
+                grace_raw,
+                "not a number of seconds (0 or more).",
+                "Give how long a build may answer its health path with non-2xx before its "
+                f"start is judged, e.g. --aot-parity-start-grace 10 (default "
+                f"{DEFAULT_START_GRACE:g}).",
+            )
+
     report_raw = _string(config, OPT_REPORT)
     report_path: Path | None = None
     if report_raw is not None:
@@ -572,6 +605,7 @@ def read_settings(config: pytest.Config) -> Settings:
         env=tuple(sorted(env.items())),
         health_path=health,
         start_timeout=timeout,
+        start_grace=grace,
         report_path=report_path,
         headers=headers,
         ignore_paths=ignore_paths,

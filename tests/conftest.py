@@ -48,6 +48,16 @@ def fake_target(flavour: str = "jit", *extra: str, app: Path = PLAYERS) -> str:
     return "cmd:" + " ".join(w if w == "{port}" else shlex.quote(w) for w in words)
 
 
+BROKEN = FAKEAPPS / "broken.py"
+FAKE_APP_FILES = ("players.py", "broken.py")
+
+
+def broken_target(mode: str, *extra: str) -> str:
+    """A ``cmd:`` TARGET running the broken fake app (tests/fakeapps/broken.py) in ``mode``."""
+    words = [sys.executable, str(BROKEN), "--mode", mode, "--port", "{port}", *extra]
+    return "cmd:" + " ".join(w if w == "{port}" else shlex.quote(w) for w in words)
+
+
 def parity_args(
     *,
     jit: str | None = None,
@@ -121,7 +131,8 @@ def players_suite(pytester: pytest.Pytester) -> Callable[..., Path]:
 
 
 def player_processes(root: psutil.Process | None = None) -> list[psutil.Process]:
-    """Fake players apps among the descendants of ``root`` (default: this process)."""
+    """Fake apps (players, broken) among the descendants of ``root`` (default: this
+    process)."""
     root = root or psutil.Process()
     found = []
     try:
@@ -130,7 +141,7 @@ def player_processes(root: psutil.Process | None = None) -> list[psutil.Process]
         return []
     for child in children:
         try:
-            if any("players.py" in part for part in child.cmdline()):
+            if any(name in part for part in child.cmdline() for name in FAKE_APP_FILES):
                 found.append(child)
         except psutil.Error:
             continue

@@ -38,6 +38,7 @@ ALL_CLI = (
     "--aot-parity-env=FEATURE_X=a=b",
     "--aot-parity-health=/healthz",
     "--aot-parity-start-timeout=12.5",
+    "--aot-parity-start-grace=7",
     "--aot-parity-report=out/report.json",
     "--aot-parity-headers=content-type,ETag",
     "--aot-parity-ignore=$.servedAt",
@@ -60,6 +61,7 @@ ALL_INI = """
         FEATURE_X=a=b
     aot_parity_health = /healthz
     aot_parity_start_timeout = 12.5
+    aot_parity_start_grace = 7
     aot_parity_report = out/report.json
     aot_parity_headers = content-type, ETag
     aot_parity_ignore =
@@ -83,6 +85,7 @@ def expected_settings(root: Path) -> Settings:
         env=(("ASPNETCORE_ENVIRONMENT", "Testing"), ("FEATURE_X", "a=b")),
         health_path="/healthz",
         start_timeout=12.5,
+        start_grace=7.0,
         report_path=root / "out" / "report.json",
         headers=("content-type", "etag"),
         ignore_paths=("$.servedAt", "$..requestId"),
@@ -113,6 +116,7 @@ def test_defaults(pytester: pytest.Pytester) -> None:
     assert settings.port == 8080
     assert settings.health_path == "/health"
     assert settings.start_timeout == 60
+    assert settings.start_grace == 3
     assert settings.headers == ("content-type",)
     assert settings.base_url_env == "AOT_PARITY_BASE_URL"
 
@@ -244,6 +248,15 @@ BOTH = (f"--aot-parity-jit={JIT}", f"--aot-parity-aot={AOT}")
                 "--aot-parity-start-timeout 120",
             ],
             id="timeout-zero",
+        ),
+        pytest.param(
+            (*BOTH, "--aot-parity-start-grace=soon"),
+            [
+                "--aot-parity-start-grace (ini aot_parity_start_grace) = 'soon'",
+                "not a number of seconds (0 or more)",
+                "--aot-parity-start-grace 10",
+            ],
+            id="grace-not-a-number",
         ),
         pytest.param(
             (*BOTH, "--aot-parity-start-timeout=-5"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil  # type: ignore[import-untyped]
 import pytest
 
-from tests.conftest import fake_target, parity_args, player_processes
+from tests.conftest import broken_target, fake_target, parity_args, player_processes
 
 
 def _gone(proc: psutil.Process) -> bool:
@@ -31,7 +31,7 @@ def test_a_build_that_exits_at_start_ends_the_session_with_its_log(
     result = pytester.runpytest(*parity_args(aot=fake_target("aot", "--exit-at-start", "3")))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     err = result.stderr.str()
-    assert "the aot build exited before it was ready" in err
+    assert "the AOT build exited at start (exit 3)" in err
     assert "exit code: 3" in err
     assert "System.IO.FileNotFoundException: players.db" in err  # its last log lines
     assert "so no test ran" in err
@@ -41,14 +41,17 @@ def test_a_build_that_exits_at_start_ends_the_session_with_its_log(
 
 
 def test_a_build_that_never_gets_ready_times_out(pytester: pytest.Pytester) -> None:
+    # A build that answers 503 is judged by its answers (test_plugin_start_judged.py); the
+    # timeout is for one that does not answer at all.
     pytester.makepyfile("def test_never_runs(): pass")
     result = pytester.runpytest(
-        *parity_args(aot=fake_target("aot", "--never-ready"), start_timeout=3)
+        *parity_args(aot=broken_target("slow", "--delay", "300"), start_timeout=3)
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     err = result.stderr.str()
-    assert "the aot build was not healthy after 3 s" in err
-    assert "last status 503" in err
+    assert "the AOT build was not healthy after 3 s" in err
+    assert "last error: connection refused" in err
+    assert "allow more time with --aot-parity-start-timeout" in err
 
 
 def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 120) -> None:

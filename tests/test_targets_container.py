@@ -21,8 +21,9 @@ import pytest
 from testcontainers.core.config import testcontainers_config
 
 from pytest_aotparity.targets import (
+    HealthPathError,
+    StartFailedError,
     TargetOptions,
-    TargetsStartError,
     TargetStartError,
     parse_target,
     start_targets,
@@ -137,7 +138,7 @@ def test_missing_image_fails_fast_without_pulling(engine: docker.DockerClient) -
         target.start()
     message = str(info.value)
     assert message.startswith(
-        "aot-parity: the aot build cannot be started: the image "
+        "aot-parity: the AOT build cannot be started: the image "
         "aotparity-sample:no-such-tag is not on the Docker engine"
     )
     assert "bash sample_app/build.sh" in message
@@ -173,24 +174,80 @@ def test_container_exiting_during_the_wait_reports_exit_code_and_log(
     with pytest.raises(TargetStartError) as info:
         target.start()
     error = info.value
-    assert str(error).startswith("aot-parity: the aot build exited before it was ready")
+    assert str(error).startswith(
+        f"aot-parity: the AOT build exited at start (exit {error.exit_code}"
+    )
     assert error.exit_code not in (None, 0)
+    # the real .NET output of the AOT build, parsed
+    failure = error.failure
+    assert failure is not None
+    assert failure.kind == "exited"
+    assert failure.exception_type == "System.InvalidOperationException"
+    assert failure.exception_message is not None
+    assert "Unrecognized scheme in server address 'ftp://0.0.0.0:8080'" in failure.exception_message
+    assert failure.frames[0].startswith(
+        "Microsoft.AspNetCore.Server.Kestrel.Core.Internal.AddressBinder.ParseAddress("
+    )
     assert error.log_tail
     assert "docker run --rm" in error.hint
     assert target.container_id is not None
     assert _removed(engine, target.container_id)
 
 
-def test_wrong_health_path_times_out_with_last_status(engine: docker.DockerClient) -> None:
-    options = TargetOptions(health_path="/nope", start_timeout=3)
-    with pytest.raises(TargetsStartError) as info:
+def _none_of_ours_left(engine: docker.DockerClient) -> bool:
+    return all(c.labels.get(LABEL_OWNER_PID) != str(os.getpid()) for c in _ours(engine))
+
+
+@pytest.mark.timeout(300)
+def test_wrong_health_path_is_judged_without_waiting_the_timeout(
+    engine: docker.DockerClient,
+) -> None:
+    # A start timeout no test may wait out: the health path is judged on its answers.
+    options = TargetOptions(health_path="/nope", start_timeout=600)
+    with pytest.raises(HealthPathError) as info:
         start_targets([parse_target(f"image:{JIT}", "jit")], options)
     message = str(info.value)
-    assert "the jit build was not healthy after 3 s on http://127.0.0.1:" in message
-    assert "/nope (last status 404)" in message
-    assert _ours(engine) == [] or all(
-        c.labels.get(LABEL_OWNER_PID) != str(os.getpid()) for c in _ours(engine)
+    assert message.startswith(
+        "aot-parity: no build answers 2xx on the health path /nope (the JIT build answers 404)"
     )
+    assert "--aot-parity-health PATH (ini aot_parity_health)" in message
+    assert _none_of_ours_left(engine)
+
+
+@pytest.mark.timeout(300)
+def test_aot_image_answering_500_where_jit_answers_200_is_judged(
+    engine: docker.DockerClient,
+) -> None:
+    # The sample app's AOT build answers 500 on /players/starting11 (docs/sample-app-findings.md)
+    options = TargetOptions(health_path="/players/starting11", start_timeout=600)
+    specs = [parse_target(f"image:{JIT}", "jit"), parse_target(f"image:{AOT}", "aot")]
+    with pytest.raises(StartFailedError) as info:
+        start_targets(specs, options)
+    failure = info.value.failure
+    assert failure is not None
+    assert failure.kind == "unhealthy"
+    assert failure.summary == (
+        "the AOT build answers 500 on /players/starting11 where the JIT build answers 200"
+    )
+    aot = failure.answer_of("aot")
+    assert aot is not None
+    assert aot.content_type is not None
+    assert aot.content_type.startswith("application/problem+json")
+    assert _none_of_ours_left(engine)
+
+
+def test_container_that_does_not_answer_times_out(engine: docker.DockerClient) -> None:
+    # Nothing listens on the published container port: no answer at all, so the timeout.
+    options = TargetOptions(container_port=9999, start_timeout=3)
+    with pytest.raises(StartFailedError) as info:
+        start_targets([parse_target(f"image:{JIT}", "jit")], options)
+    failure = info.value.failure
+    assert failure is not None
+    assert failure.kind == "timeout"
+    assert failure.summary.startswith(
+        "the JIT build was not healthy after 3 s on http://127.0.0.1:"
+    )
+    assert _none_of_ours_left(engine)
 
 
 def test_sweep_removes_only_containers_whose_owner_is_dead(engine: docker.DockerClient) -> None:

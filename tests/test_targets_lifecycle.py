@@ -97,7 +97,7 @@ def test_one_failure_stops_the_others_at_once(tmp_path: Path) -> None:
     error = info.value
     assert [e.build for e in error.errors] == ["aot"]  # jit was only stopped, not failed
     assert error.exit_code == 3
-    assert str(error).startswith("aot-parity: the aot build exited before it was ready")
+    assert str(error).startswith("aot-parity: the AOT build exited at start (exit 3)")
     jit = next(t for t in created if t.build == "jit")
     assert jit.pid is not None
     assert _gone(jit.pid)

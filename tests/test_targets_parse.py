@@ -91,10 +91,10 @@ def test_aggregate_start_error_names_every_build() -> None:
     jit = TargetStartError("jit", "exited before it was ready", exit_code=3, log_tail=["boom"])
     aot = TargetStartError("aot", "was not healthy after 5 s on http://127.0.0.1:1/health")
     both = str(TargetsStartError([jit, aot]))
-    assert both.startswith("aot-parity: 2 builds could not be started (jit and aot)")
-    assert "the jit build exited before it was ready" in both
+    assert both.startswith("aot-parity: 2 builds could not be started (JIT and AOT)")
+    assert "the JIT build exited before it was ready" in both
     assert "exit code: 3" in both
     assert "| boom" in both
-    assert "the aot build was not healthy after 5 s" in both
+    assert "the AOT build was not healthy after 5 s" in both
     assert str(TargetsStartError([aot])) == str(aot)
     assert isinstance(TargetsStartError([aot]), TargetStartError)

@@ -120,7 +120,7 @@ def test_exit_at_start_reports_exit_code_and_log(options: TargetOptions) -> None
     assert error.exit_code == 3
     assert any("FileNotFoundException: players.db" in line for line in error.log_tail)
     message = str(error)
-    assert message.startswith("aot-parity: the aot build exited before it was ready")
+    assert message.startswith("aot-parity: the AOT build exited at start (exit 3)")
     assert "exit code: 3" in message
     assert "run it by hand" in message
     assert target.exit_code() == 3
@@ -134,7 +134,7 @@ def test_never_ready_times_out_with_last_status(tmp_path: Path) -> None:
     with pytest.raises(TargetStartError) as info:
         target.start()
     message = str(info.value)
-    assert "the jit build was not healthy after 2 s on http://127.0.0.1:" in message
+    assert "the JIT build was not healthy after 2 s on http://127.0.0.1:" in message
     assert "/health (last status 503)" in message
     assert info.value.exit_code is None
     assert target.pid is not None

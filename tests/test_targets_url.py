@@ -61,7 +61,7 @@ def test_unreachable_url_names_the_build() -> None:
         target.start()
     message = str(info.value)
     assert message.startswith(
-        f"aot-parity: the jit build is not healthy at http://127.0.0.1:{port}/health ("
+        f"aot-parity: the JIT build is not healthy at http://127.0.0.1:{port}/health ("
     )
     assert "connection refused" in message
     assert "start the build yourself" in message

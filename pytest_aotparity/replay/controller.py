@@ -60,6 +60,7 @@ from pytest_aotparity.targets import (
     Target,
     TargetStartError,
     register_emergency_cleanup,
+    start_error_note,
     start_targets,
     stop_targets,
     sweep_orphans,
@@ -250,11 +251,8 @@ class ParityRun:
             self.targets = start_targets(self.settings.specs(), options, emergency=self.cleanup)
         except TargetStartError as exc:
             self.shutdown()
-            raise pytest.UsageError(
-                exc.render() + "\n(aot-parity could not start the builds, so no test ran. "
-                "Check the targets given with --aot-parity-jit/--aot-parity-aot/"
-                "--aot-parity-noise, or allow more time with --aot-parity-start-timeout.)"
-            ) from None
+            # issue 16: the start failure's own record (exc.failures) is for the report.
+            raise pytest.UsageError(exc.render() + "\n" + start_error_note(exc)) from None
         jit = self.targets["jit"]
         peers = [Peer(build="aot", base_url=self.targets["aot"].base_url, ids=self.aot_ids)]
         if "noise" in self.targets:

@@ -5,6 +5,12 @@ Importing this package is cheap: testcontainers and docker are imported only whe
 """
 
 from pytest_aotparity.targets.base import (
+    DEFAULT_START_GRACE,
+    GRACE_ANSWERS,
+    HealthAnswer,
+    HealthPathError,
+    StartFailedError,
+    StartFailure,
     Target,
     TargetKind,
     TargetOptions,
@@ -20,13 +26,20 @@ from pytest_aotparity.targets.lifecycle import (
     SweepReport,
     create_target,
     register_emergency_cleanup,
+    start_error_note,
     start_targets,
     stop_targets,
     sweep_orphans,
 )
 
 __all__ = [
+    "DEFAULT_START_GRACE",
+    "GRACE_ANSWERS",
     "EmergencyCleanup",
+    "HealthAnswer",
+    "HealthPathError",
+    "StartFailedError",
+    "StartFailure",
     "StopReport",
     "SweepReport",
     "Target",
@@ -39,6 +52,7 @@ __all__ = [
     "default_state_dir",
     "parse_target",
     "register_emergency_cleanup",
+    "start_error_note",
     "start_targets",
     "stop_targets",
     "sweep_orphans",

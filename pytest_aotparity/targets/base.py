@@ -1,4 +1,5 @@
-"""The protocol every target implements, how a TARGET string is parsed, and the start error."""
+"""The protocol every target implements, how a TARGET string is parsed, the start error and
+the typed record of a start failure (:class:`StartFailure`)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,22 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import pytest
 
 from pytest_aotparity.exchange import BuildName
 
+if TYPE_CHECKING:
+    from pytest_aotparity.targets.health import StartBoard
+
 TargetKind = Literal["image", "cmd", "url"]
+
+DEFAULT_START_GRACE = 3.0
+"""Seconds a build may answer its health path with something else than 2xx before its start is
+judged (see :class:`~pytest_aotparity.targets.health.StartBoard`)."""
+GRACE_ANSWERS = 3
+"""Consecutive non-2xx answers needed, besides the grace seconds, before a start is judged."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,8 @@ class TargetOptions:
     env: Mapping[str, str] = field(default_factory=dict)
     health_path: str = "/health"
     start_timeout: float = 60.0
+    start_grace: float = DEFAULT_START_GRACE
+    """How long a build may answer its health path with non-2xx before its start is judged."""
     session_id: str = ""
     """Labels containers and names pid files so orphans of earlier runs can be swept."""
     workdir: str | None = None
@@ -49,6 +61,12 @@ class TargetOptions:
     """Where ``cmd:`` targets record pid files for :func:`sweep_orphans` (default:
     :func:`default_state_dir`). Must be the same directory run after run for the sweep to
     find what a killed run left behind."""
+
+    start_board: StartBoard | None = field(default=None, compare=False, repr=False)
+    """Set by :func:`~pytest_aotparity.targets.start_targets` for the builds it starts
+    together: what each has answered so far, so each build's start is judged against the
+    others'. Without it (a target started on its own) a start only ends healthy, exited or
+    timed out."""
 
     def resolved_state_dir(self) -> Path:
         return Path(self.state_dir) if self.state_dir else default_state_dir()
@@ -95,9 +113,164 @@ class Target(Protocol):
         """Image size for containers, size of the executable plus its directory for processes."""
 
 
+BUILD_LABELS: Mapping[str, str] = {"jit": "JIT", "aot": "AOT", "noise": "noise JIT"}
+
+
+def build_label(build: str) -> str:
+    """How messages name a build: "JIT", "AOT", "noise JIT" (the noise build is a second
+    JIT instance)."""
+    return BUILD_LABELS.get(build, build)
+
+
+StartFailureKind = Literal["exited", "unhealthy", "health_path", "timeout", "not_started"]
+"""``exited``: the build's process/container ended during the start; ``unhealthy``: it answers
+its health path with non-2xx while another build answers 2xx; ``health_path``: no build
+answers 2xx there (the health path is probably wrong); ``timeout``: it did not become healthy
+within the start timeout; ``not_started``: it could not be launched at all (missing image,
+bad command, no Docker engine)."""
+
+
+@dataclass(frozen=True)
+class HealthAnswer:
+    """What one build last answered on its health path during the start."""
+
+    build: str
+    url: str
+    status: int | None = None
+    """None: no HTTP answer (see :attr:`error`)."""
+    content_type: str | None = None
+    body: tuple[str, ...] = ()
+    """The first lines of the body (shortened)."""
+    error: str | None = None
+    """Why there was no answer, e.g. "connection refused"."""
+    count: int = 0
+    """Consecutive answers of the same kind (2xx, non-2xx, no answer) up to this one."""
+    seconds: float = 0.0
+    """Seconds from the first of those answers to the last."""
+
+    @property
+    def healthy(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    def describe(self) -> str:
+        """``500 application/problem+json`` or ``no answer (connection refused)``."""
+        if self.status is None:
+            return f"no answer ({self.error or 'none yet'})"
+        return f"{self.status} {self.content_type}" if self.content_type else str(self.status)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "build": self.build,
+            "url": self.url,
+            "status": self.status,
+            "content_type": self.content_type,
+            "body": list(self.body),
+            "error": self.error,
+            "count": self.count,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class StartFailure:
+    """Why one build's start failed, as data: what the report's start finding is made of.
+
+    :attr:`summary` is the finding in one sentence ("the AOT build exited at start (exit 139:
+    SIGSEGV)", "the AOT build answers 500 on /health where the JIT build answers 200"). A
+    failure of the JIT (or noise) build is about the reference, not a verdict on the AOT build.
+    """
+
+    build: str
+    kind: StartFailureKind
+    summary: str
+    health_path: str = "/health"
+    exit_code: int | None = None
+    signal: str | None = None
+    """The signal behind the exit code (``SIGSEGV`` for exit 139 or -11), if any."""
+    exception_type: str | None = None
+    """The .NET exception found in the build's log, e.g. ``System.InvalidOperationException``."""
+    exception_message: str | None = None
+    frames: tuple[str, ...] = ()
+    """The first stack frames of that exception (``at …`` lines, without the ``at``)."""
+    answers: tuple[HealthAnswer, ...] = ()
+    """The last health answer of every build that answered, this build's first."""
+    log_tail: tuple[str, ...] = ()
+    elapsed_seconds: float | None = None
+    """Seconds from this build's launch to the judgement."""
+    start_timeout: float | None = None
+    start_grace: float | None = None
+    hint: str = ""
+
+    @property
+    def label(self) -> str:
+        return build_label(self.build)
+
+    @property
+    def about_aot(self) -> bool:
+        """Whether this says something about the AOT build (else the reference failed)."""
+        return self.build == "aot"
+
+    def answer_of(self, build: str) -> HealthAnswer | None:
+        return next((answer for answer in self.answers if answer.build == build), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "build": self.build,
+            "kind": self.kind,
+            "summary": self.summary,
+            "health_path": self.health_path,
+            "exit_code": self.exit_code,
+            "signal": self.signal,
+            "exception_type": self.exception_type,
+            "exception_message": self.exception_message,
+            "frames": list(self.frames),
+            "answers": [answer.to_dict() for answer in self.answers],
+            "log_tail": list(self.log_tail),
+            "elapsed_seconds": (
+                round(self.elapsed_seconds, 3) if self.elapsed_seconds is not None else None
+            ),
+            "start_timeout": self.start_timeout,
+            "start_grace": self.start_grace,
+            "hint": self.hint,
+        }
+
+    def render(self) -> str:
+        """The testcontainers-style text: the finding, then exception, answers, exit code,
+        the last log lines and the hint."""
+        lines = [f"aot-parity: {self.summary}"]
+        if self.exception_type:
+            where = "exception" if self.kind == "exited" else f"exception in the {self.label} log"
+            text = (
+                f"{self.exception_type}: {self.exception_message}"
+                if self.exception_message
+                else self.exception_type
+            )
+            lines.append(f"  {where}: {text}")
+            lines.extend(f"      at {frame}" for frame in self.frames)
+        for answer in self.answers:
+            lines.append(
+                f"  {build_label(answer.build)} build on {self.health_path}: {answer.describe()}"
+                + (
+                    f" ({answer.count} answers in {answer.seconds:.1f} s)"
+                    if answer.count > 1
+                    else ""
+                )
+            )
+            lines.extend(f"    > {line}" for line in answer.body)
+        if self.exit_code is not None:
+            lines.append(f"  exit code: {self.exit_code}")
+        if self.log_tail:
+            lines.append(f"  last {len(self.log_tail)} log lines of the {self.label} build:")
+            lines.extend(f"    | {line}" for line in self.log_tail)
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+
 class TargetStartError(Exception):
     """A build that could not be brought up. The message names the build, the exit code,
-    the last log lines and a hint, so a CI log alone tells what went wrong."""
+    the last log lines and a hint, so a CI log alone tells what went wrong. With
+    :attr:`failure`, the same as data (and the message is the record's)."""
 
     def __init__(
         self,
@@ -107,24 +280,43 @@ class TargetStartError(Exception):
         exit_code: int | None = None,
         log_tail: Sequence[str] = (),
         hint: str = "",
+        failure: StartFailure | None = None,
     ) -> None:
         self.build = build
         self.what = what
         self.exit_code = exit_code
         self.log_tail = list(log_tail)
         self.hint = hint
+        self.failure = failure
         super().__init__(self.render())
 
     def render(self) -> str:
-        lines = [f"aot-parity: the {self.build} build {self.what}"]
+        if self.failure is not None:
+            return self.failure.render()
+        lines = [f"aot-parity: the {build_label(self.build)} build {self.what}"]
         if self.exit_code is not None:
             lines.append(f"  exit code: {self.exit_code}")
         if self.log_tail:
-            lines.append(f"  last {len(self.log_tail)} log lines of the {self.build} build:")
+            lines.append(
+                f"  last {len(self.log_tail)} log lines of the {build_label(self.build)} build:"
+            )
             lines.extend(f"    | {line}" for line in self.log_tail)
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
+
+    def as_failure(self) -> StartFailure:
+        """:attr:`failure`, or a ``not_started`` record made of the message's parts."""
+        if self.failure is not None:
+            return self.failure
+        return StartFailure(
+            build=self.build,
+            kind="not_started",
+            summary=f"the {build_label(self.build)} build {self.what}",
+            exit_code=self.exit_code,
+            log_tail=tuple(self.log_tail),
+            hint=self.hint,
+        )
 
 
 class TargetsStartError(TargetStartError):
@@ -140,15 +332,38 @@ class TargetsStartError(TargetStartError):
             exit_code=first.exit_code if first else None,
             log_tail=first.log_tail if first else (),
             hint=first.hint if first else "",
+            failure=first.failure if first else None,
         )
 
     def render(self) -> str:
         if len(self.errors) == 1:
             return self.errors[0].render()
-        builds = " and ".join(error.build for error in self.errors)
+        builds = " and ".join(build_label(error.build) for error in self.errors)
         parts = [f"aot-parity: {len(self.errors)} builds could not be started ({builds})"]
         parts.extend(error.render() for error in self.errors)
         return "\n".join(parts)
+
+
+class StartFailedError(TargetsStartError):
+    """What :func:`~pytest_aotparity.targets.start_targets` raises when a start fails: a
+    :class:`TargetsStartError` whose every error carries its :class:`StartFailure`.
+
+    :attr:`failures` lists them in the order of the builds; :attr:`failure` is the first.
+    """
+
+    def __init__(self, errors: Sequence[TargetStartError]) -> None:
+        self.failures: tuple[StartFailure, ...] = tuple(error.as_failure() for error in errors)
+        super().__init__(errors)
+        self.failure: StartFailure | None = self.failures[0] if self.failures else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"failures": [failure.to_dict() for failure in self.failures]}
+
+
+class HealthPathError(StartFailedError):
+    """No build answers 2xx on the health path: the path is wrong (or every build is broken
+    the same way). The run reports it as a usage error (:class:`pytest.UsageError`); it says
+    what each build answered and how to set the path."""
 
 
 _KIND_HELP = (

@@ -49,6 +49,7 @@ from testcontainers.core.exceptions import ContainerStartException
 from pytest_aotparity.exchange import BuildName
 from pytest_aotparity.targets.base import TargetOptions, TargetSpec, TargetStartError
 from pytest_aotparity.targets.health import (
+    exited_failure,
     explain_stopped_start,
     health_url,
     mentions_port_taken,
@@ -210,6 +211,7 @@ class ContainerTarget:
                 self._final_exit_code,
                 self.log_tail(),
                 f"run it by hand to see why: docker run --rm {container.image}",
+                health_path=self.options.health_path,
             ) from None
         except BaseException:
             self.stop()
@@ -264,12 +266,23 @@ class ContainerTarget:
         if host_port is None:
             code = self.exit_code()
             if code is not None:
+                failure = exited_failure(
+                    self.build,
+                    code,
+                    log_tail=self.log_tail(),
+                    log=self.log_tail(400),
+                    hint=f"run it by hand to see why: docker run --rm {image}",
+                    health_path=self.options.health_path,
+                    elapsed=time.monotonic() - started_at,
+                    start_timeout=self.options.start_timeout,
+                )
                 raise TargetStartError(
                     self.build,
-                    "exited before it was ready",
+                    failure.summary.split(" build ", 1)[-1],
                     exit_code=code,
-                    log_tail=self.log_tail(),
-                    hint=f"run it by hand to see why: docker run --rm {image}",
+                    log_tail=failure.log_tail,
+                    hint=failure.hint,
+                    failure=failure,
                 )
             raise TargetStartError(
                 self.build,
@@ -287,6 +300,8 @@ class ContainerTarget:
             exit_code=self.exit_code,
             log_tail=self.log_tail,
             stopped=lambda: self._stop_requested,
+            board=self.options.start_board,
+            health_path=self.options.health_path,
             exit_hint=f"run it by hand to see why: docker run --rm -p 127.0.0.1::"
             f"{self.options.container_port} {image}",
             timeout_hint=(

@@ -24,17 +24,18 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from pytest_aotparity.exchange import BuildName
 from pytest_aotparity.targets.base import (
+    HealthPathError,
+    StartFailedError,
     Target,
     TargetOptions,
     TargetSpec,
-    TargetsStartError,
     TargetStartError,
 )
 
@@ -73,8 +74,16 @@ def start_targets(
 ) -> dict[BuildName, Target]:
     """Start every spec at the same time (one thread each) and wait until all are healthy.
 
+    The starts share a :class:`~pytest_aotparity.targets.health.StartBoard` (through
+    :attr:`TargetOptions.start_board`), so a build that answers its health path with non-2xx
+    while another answers 2xx is judged after the grace instead of waited out (see
+    :mod:`pytest_aotparity.targets.health`).
+
     If any build fails, every other one is stopped (including those still starting) and a
-    :class:`TargetsStartError` naming all failed builds is raised. On Ctrl-C while waiting,
+    :class:`StartFailedError` naming all failed builds, with a
+    :class:`~pytest_aotparity.targets.base.StartFailure` for each, is raised (a
+    :class:`HealthPathError`, which is a usage error, when no build answers 2xx on the
+    health path). On Ctrl-C while waiting,
     everything is stopped and the KeyboardInterrupt propagates. With ``emergency`` (from
     :func:`register_emergency_cleanup`), the targets are added to it before they start, so
     a SIGTERM during the start already stops them.
@@ -83,6 +92,15 @@ def start_targets(
     duplicates = sorted({build for build in builds if builds.count(build) > 1})
     if duplicates:
         raise ValueError(f"more than one target for build(s) {', '.join(duplicates)}")
+    from pytest_aotparity.targets.health import StartBoard  # httpx: only when starting
+
+    board = StartBoard(
+        builds,
+        health_path=options.health_path,
+        grace=options.start_grace,
+        start_timeout=options.start_timeout,
+    )
+    options = replace(options, start_board=board)
     targets: dict[BuildName, Target] = {spec.build: factory(spec, options) for spec in specs}
     if not targets:
         return targets
@@ -110,7 +128,7 @@ def start_targets(
             ]
             # Those only stopped because another failed are not failures of their own.
             own = [error for error in errors if not error.what.startswith("was stopped")]
-            raise TargetsStartError(own or errors)
+            raise start_failed(own or errors)
     except BaseException:
         stop_targets(targets.values())
         executor.shutdown(wait=True, cancel_futures=True)
@@ -118,6 +136,31 @@ def start_targets(
         raise
     executor.shutdown(wait=True)
     return targets
+
+
+def start_failed(errors: Sequence[TargetStartError]) -> StartFailedError:
+    """The error for the failed builds of one start: when each says the health path gets no
+    2xx answer from any build, one :class:`HealthPathError` (each carries every answer)."""
+    failures = [error.as_failure() for error in errors]
+    if failures and all(failure.kind == "health_path" for failure in failures):
+        return HealthPathError(errors[:1])
+    return StartFailedError(errors)
+
+
+_WAITED = ("timeout", "not_started")
+
+
+def start_error_note(error: TargetStartError) -> str:
+    """The line a run adds below a start error: what to check, and the start timeout only
+    when the start was waited out (a judged start says itself what went wrong)."""
+    failures = error.failures if isinstance(error, StartFailedError) else (error.as_failure(),)
+    if any(failure.kind in _WAITED for failure in failures):
+        return (
+            "(aot-parity could not start the builds, so no test ran. Check the targets given "
+            "with --aot-parity-jit/--aot-parity-aot/--aot-parity-noise, or allow more time "
+            "with --aot-parity-start-timeout.)"
+        )
+    return "(aot-parity could not start the builds, so no test ran.)"
 
 
 @dataclass

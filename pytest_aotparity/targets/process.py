@@ -394,6 +394,8 @@ class ProcessTarget:
                 exit_code=self.exit_code,
                 log_tail=self.log_tail,
                 stopped=lambda: self._stop_requested,
+                board=self.options.start_board,
+                health_path=self.options.health_path,
                 exit_hint=exit_hint,
                 timeout_hint=(
                     "if the build is only slow, raise the start timeout; if it serves its "
@@ -405,7 +407,11 @@ class ProcessTarget:
         except TargetStartError as exc:
             self.stop()
             raise explain_stopped_start(
-                exc, self._exit_code_at_stop, self.log_tail(), exit_hint
+                exc,
+                self._exit_code_at_stop,
+                self.log_tail(),
+                exit_hint,
+                health_path=self.options.health_path,
             ) from None
         except BaseException:
             self.stop()

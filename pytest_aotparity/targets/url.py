@@ -53,19 +53,33 @@ class UrlTarget:
         host = urlsplit(self._base_url).hostname or ""
         deadline = time.monotonic() + self.check_seconds
         last = "no answer"
+        board = self.options.start_board
+        started_at = time.monotonic()
         with httpx.Client(trust_env=host not in _LOOPBACK) as client:
             while True:
                 try:
                     response = client.get(url, timeout=2.0)
                 except httpx.HTTPError as exc:
                     last = describe_http_error(exc)
+                    if board is not None:
+                        board.record(self.build, url, time.monotonic(), error=last)
                 else:
+                    # The others' starts are judged against this build's answers too.
+                    if board is not None:
+                        board.record(self.build, url, time.monotonic(), response=response)
                     if 200 <= response.status_code < 300:
                         return
                     last = f"status {response.status_code}"
                 if time.monotonic() >= deadline:
                     break
                 time.sleep(0.2)
+        if board is not None:
+            now = time.monotonic()
+            failure = board.judge(self.build, now, elapsed=now - started_at, at_deadline=True)
+            if failure is not None:
+                raise TargetStartError(
+                    self.build, failure.summary, hint=failure.hint, failure=failure
+                )
         raise TargetStartError(
             self.build,
             f"is not healthy at {url} ({last})",
