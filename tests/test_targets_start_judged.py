@@ -322,3 +322,23 @@ def test_the_unhandled_exception_and_its_first_frames_are_found() -> None:
     assert later is not None
     assert not later.unhandled  # the logged one, as a failing request's would be
     assert find_exception(["info: Now listening on: http://[::]:8080"], at_start=True) is None
+
+
+def test_an_hresult_after_the_exception_type_is_skipped() -> None:
+    found = find_exception(
+        [
+            "Unhandled exception. Microsoft.Data.Sqlite.SqliteException (0x80004005): SQLite "
+            "Error 14: 'unable to open database file'.",
+            "   at Microsoft.Data.Sqlite.SqliteException.ThrowExceptionForRC(Int32, sqlite3) "
+            "+ 0x135",
+            "   at Players!<BaseAddress>+0x838042",
+        ],
+        at_start=True,
+    )
+    assert found is not None
+    assert found.type == "Microsoft.Data.Sqlite.SqliteException"
+    assert found.message == "SQLite Error 14: 'unable to open database file'."
+    assert found.frames == (
+        "Microsoft.Data.Sqlite.SqliteException.ThrowExceptionForRC(Int32, sqlite3) + 0x135",
+        "Players!<BaseAddress>+0x838042",
+    )

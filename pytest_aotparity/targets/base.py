@@ -251,7 +251,8 @@ class StartFailure:
             lines.append(
                 f"  {build_label(answer.build)} build on {self.health_path}: {answer.describe()}"
                 + (
-                    f" ({answer.count} answers in {answer.seconds:.1f} s)"
+                    f" ({answer.count} {'answers' if answer.status else 'tries'} in "
+                    f"{answer.seconds:.1f} s)"
                     if answer.count > 1
                     else ""
                 )

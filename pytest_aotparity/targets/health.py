@@ -65,7 +65,9 @@ def describe_http_error(exc: Exception) -> str:
 
 _EXCEPTION = re.compile(
     r"^\s*(?:(?:fail|crit|error):\s*)?(?P<unhandled>Unhandled exception\.\s*)?"
-    r"(?P<type>(?:[A-Za-z_][\w`]*\.)+[A-Za-z_][\w`]*Exception)(?::\s?(?P<message>.*))?$"
+    r"(?P<type>(?:[A-Za-z_][\w`]*\.)+[A-Za-z_][\w`]*Exception)"
+    # an HRESULT may follow: "SqliteException (0x80004005): SQLite Error 14: ..."
+    r"(?:\s\(0x[0-9A-Fa-f]+\))?(?::\s?(?P<message>.*))?$"
 )
 _TERMINATING = re.compile(r"Process is terminating due to (?P<type>[\w.`]+)\.?")
 _FRAME = re.compile(r"^\s+at (?P<frame>.+)$")
