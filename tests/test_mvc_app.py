@@ -130,7 +130,9 @@ def test_gate_says_the_aot_build_exited_at_start(
     err = result.stderr.str()
     # one finding at the top, not one failure per test: no test ran at all
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-2000:] + err[-2000:]
-    assert "aot-parity: the aot build exited before it was ready" in err
+    assert "aot-parity: the AOT build exited at start (exit " in err
+    # the exception is found in the log, not only shown in its last lines
+    assert f"exception: System.InvalidOperationException: {EF_MODEL_BUILDING}" in err
     assert EF_MODEL_BUILDING in err
     assert "exit code:" in err
     assert "passed" not in result.stdout.str()
