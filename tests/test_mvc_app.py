@@ -127,15 +127,22 @@ def test_gate_says_the_aot_build_exited_at_start(
         "no:cacheprovider",
         timeout=600,
     )
-    err = result.stderr.str()
+    out = result.stdout.str()
     # one finding at the top, not one failure per test: no test ran at all
-    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-2000:] + err[-2000:]
-    assert "aot-parity: the AOT build exited at start (exit " in err
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, out[-2000:] + result.stderr.str()[-2000:]
+    assert "aot-parity: the AOT build exited at start (exit " in out
     # the exception is found in the log, not only shown in its last lines
-    assert f"exception: System.InvalidOperationException: {EF_MODEL_BUILDING}" in err
-    assert EF_MODEL_BUILDING in err
-    assert "exit code:" in err
-    assert "passed" not in result.stdout.str()
+    assert f"exception: System.InvalidOperationException: {EF_MODEL_BUILDING}" in out
+    assert "exit code:" in out
+    assert "passed" not in out
+    result.stdout.fnmatch_lines(["*FAILED aot-parity::start*", "*1 failed*"])
+    # the report is written all the same, with the start failure as the verdict
+    document = json.loads((pytester.path / "parity.json").read_text(encoding="utf-8"))
+    assert document["verdict"]["decision"] == "reject"
+    assert document["verdict"]["reason"].startswith("the AOT build exited at start (exit ")
+    [failure] = document["start"]["failures"]
+    assert failure["exception_type"] == "System.InvalidOperationException"
+    assert failure["exception_message"].startswith(EF_MODEL_BUILDING)
     leftovers = [
         c.labels
         for c in engine.containers.list(all=True)

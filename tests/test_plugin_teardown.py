@@ -29,12 +29,13 @@ def test_a_build_that_exits_at_start_ends_the_session_with_its_log(
 ) -> None:
     pytester.makepyfile("def test_never_runs(): pass")
     result = pytester.runpytest(*parity_args(aot=fake_target("aot", "--exit-at-start", "3")))
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    err = result.stderr.str()
+    # the build's failure is the run's verdict (test_plugin_start_judged.py), not a usage error
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    err = result.stdout.str()
     assert "the AOT build exited at start (exit 3)" in err
     assert "exit code: 3" in err
     assert "System.IO.FileNotFoundException: players.db" in err  # its last log lines
-    assert "so no test ran" in err
+    assert "1 collected test was not run" in err
     result.stdout.no_fnmatch_line("*test_never_runs*")
     # the jit build had started fine: it was stopped (checked by the autouse fixture too)
     assert player_processes() == []

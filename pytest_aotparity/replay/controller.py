@@ -57,6 +57,8 @@ from pytest_aotparity.report.tradeoffs import endpoint_of
 from pytest_aotparity.report.verdict import Gate  # aot-parity verdict: baseline, trade-offs, HTML
 from pytest_aotparity.targets import (
     EmergencyCleanup,
+    HealthPathError,
+    StartFailedError,
     Target,
     TargetStartError,
     register_emergency_cleanup,
@@ -129,6 +131,10 @@ def _trivially_equal(exchange: Exchange, headers: Collection[str]) -> bool:
     return all(jit.header(name) == aot.header(name) for name in headers)
 
 
+_BUILD_FAILURES = frozenset({"exited", "unhealthy"})
+"""Start failures that say something about a build; the others (a wrong health path, a
+missing image, a start waited out) may be the settings' and stay usage errors."""
+
 _AOT_LOG = "aot_log"
 """Key in :attr:`Divergence.extra`: the AOT log excerpt, once read."""
 
@@ -158,6 +164,9 @@ class ParityRun:
         self._redact: frozenset[str] | None = None
         self._shut_down = False
         self._outside_done = False
+        self.start_failed: StartFailedError | None = None
+        """A start that failed on a build (not on the settings): the run then writes its
+        reports with the failure as the verdict instead of stopping with a usage error."""
         # -- aot-parity verdict (report/verdict.py): options checked here (UsageError) --
         self.gate = Gate(config)
 
@@ -251,7 +260,15 @@ class ParityRun:
             self.targets = start_targets(self.settings.specs(), options, emergency=self.cleanup)
         except TargetStartError as exc:
             self.shutdown()
-            # issue 16: the start failure's own record (exc.failures) is for the report.
+            if isinstance(exc, StartFailedError) and self._reported_as_verdict(exc):
+                self.start_failed = exc
+                self.totals.start_failures.extend(f.to_dict() for f in exc.failures)
+                for failure in exc.failures:
+                    self._write_line(
+                        f"aot-parity: {failure.summary}; no test will run (the reports are "
+                        "still written, the failure in full is under FAILURES)"
+                    )
+                return
             raise pytest.UsageError(exc.render() + "\n" + start_error_note(exc)) from None
         jit = self.targets["jit"]
         peers = [Peer(build="aot", base_url=self.targets["aot"].base_url, ids=self.aot_ids)]
@@ -277,6 +294,46 @@ class ParityRun:
         self._export_env(self.settings.base_url_env, jit.base_url)
         for build, target in self.targets.items():
             self.totals.targets.append(self._target_info(build, target))
+
+    def _reported_as_verdict(self, exc: StartFailedError) -> bool:
+        """Whether a start failure is the builds' (then it is the run's verdict, and every
+        report is written) rather than the settings' (a wrong health path, a missing image
+        or command: a usage error). xdist workers keep the usage error: their controller
+        has no way to receive the failure yet."""
+        if self.role != "single" or isinstance(exc, HealthPathError):
+            return False
+        return all(failure.kind in _BUILD_FAILURES for failure in exc.failures)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> object:
+        """After a failed start no test can run: they are reported once, as one failed
+        ``aot-parity::start`` entry (terminal, JUnit), not as N identical errors."""
+        failed = self.start_failed
+        if failed is None or session.config.option.collectonly:
+            return None
+        self.totals.tests_not_run = len(session.items)
+        nodeid = "aot-parity::start"
+        location = ("aot-parity", None, "start")
+        text = (
+            failed.render()
+            + f"\n\n{len(session.items)} collected test"
+            + ("s were" if len(session.items) != 1 else " was")
+            + " not run: the builds could not be started."
+        )
+        hook = session.config.hook
+        hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+        report = pytest.TestReport(
+            nodeid=nodeid,
+            location=location,
+            keywords={"aot-parity": 1},
+            outcome="failed",
+            longrepr=text,
+            when="call",
+        )
+        hook.pytest_runtest_logreport(report=report)
+        hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+        session.testsfailed += 1
+        return True
 
     def _target_info(self, build: BuildName, target: Target) -> dict[str, Any]:
         ready = target.ready_seconds

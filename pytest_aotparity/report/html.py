@@ -397,6 +397,7 @@ def build_context(document: Mapping[str, Any]) -> dict[str, Any]:
         "settings": settings,
         "targets": summary.get("targets") or [],
         "exited": summary.get("exited") or [],
+        "start": document.get("start"),
         "figures": figures,
         "tradeoff_builds": tradeoffs.get("builds") or {},
         "parity": document.get("parity") or [],

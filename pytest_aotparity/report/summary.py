@@ -100,6 +100,10 @@ class ParityTotals:
     ready_seconds, worker, exit_code."""
     exited: list[dict[str, Any]] = field(default_factory=list)
     """Builds that exited during the run: build, exit_code, log_tail, worker."""
+    start_failures: list[dict[str, Any]] = field(default_factory=list)
+    """Why the builds could not be started (a :class:`~pytest_aotparity.targets.StartFailure`
+    each, as a dict); with any, nothing was compared and no test ran."""
+    tests_not_run: int = 0
     noise_instance: bool = False
     report_path: str | None = None
     traffic: Traffic = field(default_factory=Traffic)
@@ -176,6 +180,13 @@ class ParityTotals:
     def render_lines(self, *, max_endpoints: int = 30, max_fields: int = 8) -> list[str]:
         """The lines of the ``aot-parity`` terminal summary section."""
         lines: list[str] = []
+        for failure in self.start_failures:
+            lines.append(f"start failed: {failure.get('summary')}")
+        if self.start_failures:
+            lines.append(
+                f"{self.tests_not_run} test{'s' if self.tests_not_run != 1 else ''} not run: "
+                "the builds could not be started"
+            )
         seen_targets: set[tuple[str, str]] = set()
         for target in self.targets:
             key = (str(target.get("build")), str(target.get("worker") or ""))

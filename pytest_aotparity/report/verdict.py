@@ -67,8 +67,9 @@ REJECTING = ("AOT failure", "validator bypassed")
 """Categories that reject the AOT build when new."""
 
 VERDICT_RULE = (
-    "reject: a new (not baselined) AOT failure or validator bypassed, or the AOT build "
-    "exited; defer: any other new divergence, no request compared, or the JIT build exited; "
+    "reject: the AOT build could not be started, a new (not baselined) AOT failure or "
+    "validator bypassed, or the AOT build exited; defer: the JIT build could not be started, "
+    "any other new divergence, no request compared, or the JIT build exited; "
     "proceed: requests compared and every divergence known."
 )
 
@@ -239,6 +240,7 @@ def decide(
     *,
     requests_compared: int,
     exited: Sequence[Mapping[str, Any]] = (),
+    start_failures: Sequence[Mapping[str, Any]] = (),
 ) -> Verdict:
     """Apply the verdict rule (see the module docstring) to a run's divergence records."""
     new_records = [r for r in records if str(r.get("baseline") or "new") == "new"]
@@ -250,6 +252,17 @@ def decide(
     def make(decision: Decision, reason: str) -> Verdict:
         return Verdict(decision, reason, len(new_records), known, dict(by_category))
 
+    # A start failure comes first: nothing was compared, and the failure is the answer.
+    aot_start = next((f for f in start_failures if f.get("build") == "aot"), None)
+    if aot_start is not None:
+        return make("reject", f"{aot_start.get('summary')}, so nothing could be compared")
+    if start_failures:
+        first = start_failures[0]
+        return make(
+            "defer",
+            f"the reference failed, not the AOT build: {first.get('summary')}, "
+            "so nothing could be compared",
+        )
     if "aot" in exited_builds:
         return make("reject", "the AOT build exited during the run")
     if rejecting:
@@ -505,7 +518,13 @@ class Gate:
                 )
                 write_baseline(self.settings.baseline_path, new_baseline)
                 outcome.updated = True
-        verdict = decide(records, requests_compared=totals.requests_compared, exited=totals.exited)
+        start = self._start_section(totals)
+        verdict = decide(
+            records,
+            requests_compared=totals.requests_compared,
+            exited=totals.exited,
+            start_failures=start["failures"] if start else (),
+        )
         parity = parity_by_endpoint(records, traffic.endpoints)
         sections: dict[str, Any] = {
             "verdict": verdict.to_dict(),
@@ -513,6 +532,7 @@ class Gate:
             "parity": parity,
             "baseline": outcome.to_dict() if outcome is not None else None,
             "warnings": warnings_section,
+            "start": start,
         }
         self.result = GateResult(
             verdict=verdict,
@@ -523,6 +543,31 @@ class Gate:
             sections=sections,
         )
         return sections
+
+    def _start_section(self, totals: ParityTotals) -> dict[str, Any] | None:
+        """The report's ``start`` section, each failure with the publish warnings linked to
+        the exception and log it left (as a divergence's AOT log would be linked)."""
+        if not totals.start_failures:
+            return None
+        failures = []
+        for failure in totals.start_failures:
+            entry = dict(failure)
+            entry["warnings"] = None
+            if self.warnings is not None and failure.get("build") == "aot":
+                from pytest_aotparity.report.warnings import WarningLinker
+
+                log = []
+                if failure.get("exception_type"):
+                    log.append(
+                        f"Unhandled exception. {failure['exception_type']}: "
+                        f"{failure.get('exception_message') or ''}"
+                    )
+                log.extend(f"   at {frame}" for frame in failure.get("frames") or ())
+                log.extend(str(line) for line in failure.get("log_tail") or ())
+                pseudo = {"category": "AOT failure", "aot_log_tail": log}
+                entry["warnings"] = WarningLinker(self.warnings).link(pseudo).to_dict()
+            failures.append(entry)
+        return {"failures": failures, "tests_not_run": totals.tests_not_run}
 
     def write_html(self, document: Mapping[str, Any]) -> None:
         """Write the HTML report (``--aot-parity-html``) of a whole report document."""
