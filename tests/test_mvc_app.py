@@ -123,6 +123,7 @@ def test_gate_says_the_aot_build_exited_at_start(
         "--aot-parity-noise=auto",
         "--aot-parity-openapi=/swagger/v1/swagger.json",
         f"--aot-parity-report={pytester.path / 'parity.json'}",
+        f"--aot-parity-warnings={OUT / 'aot-warnings.json'}",
         "-p",
         "no:cacheprovider",
         timeout=600,
@@ -143,6 +144,11 @@ def test_gate_says_the_aot_build_exited_at_start(
     [failure] = document["start"]["failures"]
     assert failure["exception_type"] == "System.InvalidOperationException"
     assert failure["exception_message"].startswith(EF_MODEL_BUILDING)
+    # the publish warning on EnsureCreated() is linked to it, and the model builder's
+    linked = {(link["code"], link["type"]) for link in failure["warnings"]["links"]}
+    assert ("IL3050", "Program") in linked
+    assert any(t.endswith("DbContextServices") for _, t in linked), linked
+    assert "publish warnings linked to the aot start failure:" in out
     leftovers = [
         c.labels
         for c in engine.containers.list(all=True)

@@ -183,10 +183,12 @@ class ParityTotals:
         for failure in self.start_failures:
             lines.append(f"start failed: {failure.get('summary')}")
         if self.start_failures:
+            # Nothing was compared: "no divergence" would read as parity.
             lines.append(
-                f"{self.tests_not_run} test{'s' if self.tests_not_run != 1 else ''} not run: "
-                "the builds could not be started"
+                f"{self.tests_not_run} test{'s' if self.tests_not_run != 1 else ''} not run and "
+                "no request compared: the builds could not be started"
             )
+            return lines
         seen_targets: set[tuple[str, str]] = set()
         for target in self.targets:
             key = (str(target.get("build")), str(target.get("worker") or ""))

@@ -585,19 +585,35 @@ class Gate:
         result = self.result
         if result is None:
             return []
+        start = result.sections.get("start")
         lines = [result.verdict.render_line()]
-        lines.extend(result.tradeoffs.render_lines())
+        if start is None:
+            lines.extend(result.tradeoffs.render_lines())
+        else:
+            lines.append("trade-offs not measured: the builds could not be started")
         if result.baseline is not None:
             lines.extend(result.baseline.render_lines())
+        for failure in (start or {}).get("failures") or ():
+            links = (failure.get("warnings") or {}).get("links") or ()
+            if links:
+                build = failure.get("build")
+                lines.append(f"publish warnings linked to the {build} start failure:")
+                lines.extend(
+                    f"  {link['code']} {link.get('member') or link.get('type') or ''}: "
+                    f"{'; '.join(link.get('reasons') or ())}"
+                    for link in links
+                )
         if result.warnings is not None:
             section = result.warnings
             codes = ", ".join(f"{c['code']} x{c['count']}" for c in section["by_code"][:8])
-            lines.append(
-                f"publish warnings {section['source']}: {section['count']} ({codes or 'none'}); "
-                f"{section['divergences_linked']} divergence"
-                f"{'s' if section['divergences_linked'] != 1 else ''} linked to warnings, "
-                f"{section['divergences_unlinked']} to none"
-            )
+            line = f"publish warnings {section['source']}: {section['count']} ({codes or 'none'})"
+            if start is None:
+                line += (
+                    f"; {section['divergences_linked']} divergence"
+                    f"{'s' if section['divergences_linked'] != 1 else ''} linked to warnings, "
+                    f"{section['divergences_unlinked']} to none"
+                )
+            lines.append(line)
         if result.html_path:
             lines.append(f"HTML report: {result.html_path}")
         return lines
