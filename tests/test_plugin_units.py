@@ -13,6 +13,7 @@ import pytest
 
 from pytest_aotparity.config import json_path_problem, validate_json_paths
 from pytest_aotparity.diff.model import Category, Difference, DiffKind, Divergence
+from pytest_aotparity.endpoints import infer_template
 from pytest_aotparity.exchange import Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.replay.idmap import (
     IdMap,
@@ -29,7 +30,7 @@ from pytest_aotparity.report.json_report import (
     load_schema,
     write_report,
 )
-from pytest_aotparity.report.summary import ParityTotals, infer_template
+from pytest_aotparity.report.summary import ParityTotals
 
 JIT_ID = "3f2b8a9e-0000-4000-8000-000000000001"
 AOT_ID = "9c1d7e55-0000-4000-8000-000000000002"

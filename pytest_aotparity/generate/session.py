@@ -26,6 +26,7 @@ import pytest
 
 from pytest_aotparity.config import Settings
 from pytest_aotparity.diff.model import Category, Difference, DiffKind, Divergence
+from pytest_aotparity.endpoints import infer_template
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.generate.cases import request_signature
 from pytest_aotparity.generate.document import (
@@ -225,8 +226,6 @@ def found_as_sent(divergence: Divergence, observations: Observations) -> Found:
 
 def divergence_key(divergence: Divergence) -> tuple[tuple[str, str], frozenset[str]]:
     """``((METHOD, template), generic paths)``: what kind of divergence this is."""
-    from pytest_aotparity.report.summary import infer_template
-
     request = divergence.exchange.request
     template = request.path_template or infer_template(request.path)
     return (request.method, template), frozenset(d.generic_path for d in divergence.differences)
@@ -261,7 +260,7 @@ class GenerationContext:
     # -- the run and its builds -----------------------------------------------------------
 
     def parity_run(self) -> ParityRun | None:
-        from pytest_aotparity.plugin import RUN_KEY
+        from pytest_aotparity.keys import RUN_KEY
 
         return self.config.stash.get(RUN_KEY, None)
 
@@ -302,7 +301,7 @@ class GenerationContext:
     def judge(self) -> Callable[[Exchange], tuple[Divergence | None, int]]:
         """The engine and rules of the mirrored suite, as a function of one exchange."""
         from pytest_aotparity.diff.compare import CompareRules, NoiseMemory, compare
-        from pytest_aotparity.report.tradeoffs import endpoint_of
+        from pytest_aotparity.endpoints import endpoint_of
 
         run = self.parity_run()
         rules: CompareRules = (

@@ -48,12 +48,12 @@ from pytest_aotparity.diff.render import (
     log_excerpt,
     render_divergence,
 )
+from pytest_aotparity.endpoints import endpoint_of, infer_template, known_ids
 from pytest_aotparity.exchange import BuildName, Exchange
 from pytest_aotparity.replay.idmap import IdMap
 from pytest_aotparity.replay.mirror import Mirror, Peer
 from pytest_aotparity.report.json_report import build_report, divergence_record, write_report
-from pytest_aotparity.report.summary import ParityTotals, infer_template, known_ids
-from pytest_aotparity.report.tradeoffs import endpoint_of
+from pytest_aotparity.report.summary import ParityTotals
 from pytest_aotparity.report.verdict import Gate  # aot-parity verdict: baseline, trade-offs, HTML
 from pytest_aotparity.targets import (
     EmergencyCleanup,

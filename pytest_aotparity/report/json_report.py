@@ -27,8 +27,9 @@ from typing import Any
 
 from pytest_aotparity import __version__
 from pytest_aotparity.diff.model import Divergence
+from pytest_aotparity.endpoints import infer_template
 from pytest_aotparity.exchange import RecordedRequest, RecordedResponse
-from pytest_aotparity.report.summary import ParityTotals, infer_template
+from pytest_aotparity.report.summary import ParityTotals
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")

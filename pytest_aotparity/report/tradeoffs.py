@@ -29,6 +29,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pytest_aotparity.endpoints import endpoint_of
 from pytest_aotparity.exchange import Exchange
 
 COMPARED_BUILDS: tuple[str, str] = ("jit", "aot")
@@ -75,15 +76,6 @@ def figures_at_end(target: _Measurable) -> dict[str, Any]:
     with contextlib.suppress(Exception):
         rss = target.memory_rss_bytes()
     return {"rss_end_bytes": rss}
-
-
-def endpoint_of(exchange: Exchange, known_ids: Collection[str] = ()) -> str:
-    """``METHOD /path/{template}`` of an exchange, as the report's records name it."""
-    from pytest_aotparity.report.summary import infer_template
-
-    request = exchange.request
-    template = request.path_template or infer_template(request.path, known_ids)
-    return f"{request.method.upper()} {template}"
 
 
 def traffic_of(exchanges: Iterable[Exchange], known_ids: Collection[str] = ()) -> dict[str, Any]:
