@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 def _run(request: pytest.FixtureRequest) -> ParityRun:
-    from pytest_aotparity.plugin import RUN_KEY
+    from pytest_aotparity.keys import RUN_KEY
 
     run = request.config.stash.get(RUN_KEY, None)
     if run is None or not run.targets:

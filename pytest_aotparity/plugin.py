@@ -12,8 +12,6 @@ controller on the test reports and are summarised (and written to the JSON repor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 
 from pytest_aotparity.config import MARKER_DOC, Settings, add_options, read_settings
@@ -25,14 +23,8 @@ from pytest_aotparity.fixtures import (
     parity_client,
 )
 from pytest_aotparity.generate.options import add_generate_options
+from pytest_aotparity.keys import RUN_KEY, RUN_PLUGIN_NAME, SETTINGS_KEY
 from pytest_aotparity.report.verdict import add_verdict_options
-
-if TYPE_CHECKING:
-    from pytest_aotparity.replay.controller import ParityRun as _ParityRun
-
-SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
-RUN_KEY: pytest.StashKey[_ParityRun] = pytest.StashKey()
-RUN_PLUGIN_NAME = "aotparity-run"
 
 __all__ = [
     "RUN_KEY",

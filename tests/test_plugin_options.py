@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_aotparity.config import Settings
-from pytest_aotparity.plugin import RUN_KEY, SETTINGS_KEY
+from pytest_aotparity.keys import RUN_KEY, SETTINGS_KEY
 from pytest_aotparity.targets.base import TargetSpec
 
 JIT = "http://127.0.0.1:9"

@@ -160,7 +160,7 @@ def test_ini_paths_are_relative_to_the_ini_file(pytester: pytest.Pytester) -> No
     sub = pytester.path / "sub"
     sub.mkdir()
     config = pytester.parseconfigure(sub)
-    from pytest_aotparity.plugin import RUN_KEY
+    from pytest_aotparity.keys import RUN_KEY
 
     try:
         gate = config.stash[RUN_KEY].gate
@@ -192,7 +192,7 @@ def test_paths_on_the_command_line_are_relative_to_the_invocation_dir(
         f"--aot-parity-aot={AOT}",
         "--aot-parity-baseline=b.json",
     )
-    from pytest_aotparity.plugin import RUN_KEY
+    from pytest_aotparity.keys import RUN_KEY
 
     try:
         assert config.stash[RUN_KEY].gate.settings.baseline_path == Path(sub / "b.json")

@@ -221,7 +221,7 @@ def _curl() -> CurlFn | None:
 
 
 def _redact(config: pytest.Config) -> frozenset[str]:
-    from pytest_aotparity.plugin import RUN_KEY
+    from pytest_aotparity.keys import RUN_KEY
 
     run = config.stash.get(RUN_KEY, None)
     if run is not None:
