@@ -18,7 +18,7 @@ import pytest
 from pytest_aotparity.exchange import BuildName
 
 if TYPE_CHECKING:
-    from pytest_aotparity.targets.health import StartBoard
+    import httpx
 
 TargetKind = Literal["image", "cmd", "url"]
 
@@ -43,6 +43,30 @@ class TargetSpec:
     value: str
 
 
+class StartJudge(Protocol):
+    """What a target's start needs of the board the builds starting together share
+    (:class:`~pytest_aotparity.targets.health.StartBoard`); a protocol here, so this module
+    does not import the health module that imports it."""
+
+    grace: float
+
+    def record(
+        self,
+        build: str,
+        url: str,
+        now: float,
+        *,
+        response: httpx.Response | None = None,
+        error: str | None = None,
+    ) -> HealthAnswer: ...
+
+    def answers(self, first: str) -> tuple[HealthAnswer, ...]: ...
+
+    def judge(
+        self, build: str, now: float, *, elapsed: float, at_deadline: bool = False
+    ) -> StartFailure | None: ...
+
+
 @dataclass(frozen=True)
 class TargetOptions:
     """Settings shared by every target of a run."""
@@ -62,7 +86,7 @@ class TargetOptions:
     :func:`default_state_dir`). Must be the same directory run after run for the sweep to
     find what a killed run left behind."""
 
-    start_board: StartBoard | None = field(default=None, compare=False, repr=False)
+    start_board: StartJudge | None = field(default=None, compare=False, repr=False)
     """Set by :func:`~pytest_aotparity.targets.start_targets` for the builds it starts
     together: what each has answered so far, so each build's start is judged against the
     others'. Without it (a target started on its own) a start only ends healthy, exited or

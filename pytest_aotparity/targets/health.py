@@ -30,6 +30,7 @@ from pytest_aotparity.targets.base import (
     HealthAnswer,
     StartFailure,
     StartFailureKind,
+    StartJudge,
     TargetStartError,
     build_label,
 )
@@ -424,7 +425,7 @@ def wait_until_healthy(
     exit_hint: str = "",
     timeout_hint: str = "",
     trust_env: bool = False,
-    board: StartBoard | None = None,
+    board: StartJudge | None = None,
     health_path: str = "/health",
 ) -> float:
     """Poll ``GET url`` until it answers 2xx and return the seconds since ``started_at``
