@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from pytest_aotparity.diff.model import Divergence
     from pytest_aotparity.exchange import BuildName, Exchange
-    from pytest_aotparity.replay.controller import ItemParity, ParityRun
+    from pytest_aotparity.run.parity import ItemParity, ParityRun
     from pytest_aotparity.targets.base import Target
 
 
@@ -80,7 +80,7 @@ class AotParity:
         return dict(self._run.aot_ids.mapping)
 
     def _state(self) -> ItemParity | None:
-        from pytest_aotparity.replay.controller import ITEM_KEY
+        from pytest_aotparity.run.parity import ITEM_KEY
 
         return self._item.stash.get(ITEM_KEY, None)
 

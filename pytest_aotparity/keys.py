@@ -12,7 +12,7 @@ import pytest
 
 if TYPE_CHECKING:
     from pytest_aotparity.config import Settings
-    from pytest_aotparity.replay.controller import ParityRun
+    from pytest_aotparity.run.parity import ParityRun
 
 SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()
 RUN_KEY: pytest.StashKey[ParityRun] = pytest.StashKey()

@@ -2,7 +2,7 @@
 
 Thin on purpose: it registers the options, the ini keys, the marker and the fixtures, and
 when ``--aot-parity`` is on it builds the validated :class:`~pytest_aotparity.config.Settings`
-and registers a :class:`~pytest_aotparity.replay.controller.ParityRun` that does the work.
+and registers a :class:`~pytest_aotparity.run.parity.ParityRun` that does the work.
 With the plugin off nothing else is imported, no hook does anything and no target starts.
 
 pytest-xdist: the controller starts no target; every worker starts its own jit/aot (and
@@ -82,7 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # -- end of generated tests -------------------------------------------------------------
     if not settings.enabled or _runs_no_tests(config):
         return
-    from pytest_aotparity.replay.controller import ParityRun
+    from pytest_aotparity.run.parity import ParityRun
 
     run = ParityRun(config, settings)
     config.stash[RUN_KEY] = run

@@ -267,7 +267,7 @@ def test_importing_the_plugin_imports_nothing_heavy() -> None:
     code = (
         "import sys, pytest_aotparity.plugin\n"
         "heavy = [m for m in ('testcontainers', 'docker', 'deepdiff', 'hypothesis', "
-        "'schemathesis', 'httpx', 'pytest_aotparity.replay.controller', "
+        "'schemathesis', 'httpx', 'pytest_aotparity.run.parity', "
         "'pytest_aotparity.diff.compare') if m in sys.modules]\n"
         "print(heavy)\n"
     )

@@ -1,8 +1,8 @@
 """Handing generated results to the run, so they are failed, summarised and reported like
 mirrored divergences.
 
-The :class:`~pytest_aotparity.replay.controller.ParityRun` keeps an
-:class:`~pytest_aotparity.replay.controller.ItemParity` per test (``ITEM_KEY`` on the item):
+The :class:`~pytest_aotparity.run.parity.ParityRun` keeps an
+:class:`~pytest_aotparity.run.parity.ItemParity` per test (``ITEM_KEY`` on the item):
 at the end of the call phase it fails the test with the divergences in it (rendered with
 curl commands), and attaches the JSON records to the test report, from where the terminal
 summary and ``--aot-parity-report`` take them. A generated test puts its *minimal*
@@ -27,7 +27,7 @@ def record(item: pytest.Item, found: Sequence[Found], compared: int, noise_filte
 
     Returns False when the run keeps no state for the item (then the caller fails the
     test itself)."""
-    from pytest_aotparity.replay.controller import ITEM_KEY
+    from pytest_aotparity.run.parity import ITEM_KEY
 
     state = item.stash.get(ITEM_KEY, None)
     if state is None:

@@ -3,7 +3,7 @@ running each kind of generated test.
 
 One :class:`GenerationContext` per pytest session (it lives on the
 :class:`~pytest_aotparity.generate.hooks.GenerationPlugin`). It talks to the builds the
-:class:`~pytest_aotparity.replay.controller.ParityRun` started, shares its id maps, judges
+:class:`~pytest_aotparity.run.parity.ParityRun` started, shares its id maps, judges
 pairs with its rules, and hands what it found to the run's per-test state so that the
 failure, the terminal summary and the JSON report treat generated divergences exactly like
 mirrored ones (:mod:`pytest_aotparity.generate.integration`).
@@ -18,7 +18,7 @@ import re
 import unittest
 import urllib.parse
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +63,8 @@ from pytest_aotparity.generate.values import harvest_field, scalar_values, selec
 
 if TYPE_CHECKING:
     from pytest_aotparity.generate.sender import PairSender, PendingPair
-    from pytest_aotparity.replay.controller import ParityRun
+    from pytest_aotparity.run.judge import Judge
+    from pytest_aotparity.run.parity import ParityRun
     from pytest_aotparity.targets.base import Target
 
 DOCUMENT_ITEM = "openapi-document"
@@ -196,16 +197,6 @@ class ItemResult:
     """Creates only some builds accepted, deleted again to keep the data in step."""
 
 
-def _cancelled(value: object) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Collection):
-        return len(value)
-    return 0
-
-
 def divergence_kind(divergence: Divergence) -> tuple[object, ...]:
     """What makes two divergences of one operation the same kind for shrinking: the
     category and both statuses (hypothesis itself tells failures apart by category)."""
@@ -298,44 +289,22 @@ class GenerationContext:
             )
         return self._sender
 
-    def judge(self) -> Callable[[Exchange], tuple[Divergence | None, int]]:
-        """The engine and rules of the mirrored suite, as a function of one exchange."""
-        from pytest_aotparity.diff.compare import CompareRules, NoiseMemory, compare
-        from pytest_aotparity.endpoints import endpoint_of
-
+    def judge(self) -> Judge:
+        """The run's judge (the mirrored suite's rules, noise memory and id map)."""
         run = self.parity_run()
-        rules: CompareRules = (
-            run.base_rules
-            if run is not None
-            else CompareRules(
-                headers=self.core.headers,
-                ignore_paths=self.core.ignore_paths,
-                ignore_headers=self.core.ignore_headers,
-                ignore_order=self.core.ignore_order,
-            )
+        if run is not None:
+            return run.judge
+        from pytest_aotparity.diff.compare import CompareRules, NoiseMemory
+        from pytest_aotparity.replay.idmap import IdMap
+        from pytest_aotparity.run.judge import Judge
+
+        rules = CompareRules(
+            headers=self.core.headers,
+            ignore_paths=self.core.ignore_paths,
+            ignore_headers=self.core.ignore_headers,
+            ignore_order=self.core.ignore_order,
         )
-        headers = rules.compared_headers
-        memory = run.noise_memory if run is not None else NoiseMemory()
-
-        def judge(exchange: Exchange) -> tuple[Divergence | None, int]:
-            jit, aot = exchange.jit, exchange.aot
-            if (
-                jit.status is not None
-                and jit.status == aot.status
-                and jit.body == aot.body
-                and all(jit.header(h) == aot.header(h) for h in headers)
-            ):
-                return None, 0
-            id_map = dict(run.aot_ids.mapping) if run is not None else {}
-            comparison = compare(
-                exchange, rules, id_map=id_map, memory=memory, endpoint=endpoint_of(exchange)
-            )
-            noise = _cancelled(comparison.cancelled)
-            if comparison.diverged:
-                return comparison.divergence(exchange), noise
-            return None, noise
-
-        return judge
+        return Judge(rules, memory=NoiseMemory(), ids=IdMap("aot"))
 
     @property
     def seed(self) -> int:
@@ -897,17 +866,7 @@ class GenerationContext:
         jit, aot = exchange.jit, exchange.aot
         divergence: Divergence | None = None
         if jit.status != aot.status or jit.status is None:
-            kind = DiffKind.ERROR if aot.status is None or jit.status is None else DiffKind.STATUS
-            category = (
-                Category.AOT_FAILURE
-                if aot.status is None or (aot.status >= 500 and (jit.status or 0) < 500)
-                else Category.STATUS_DIFFERS
-            )
-            divergence = Divergence(
-                exchange=exchange,
-                differences=[Difference("status", kind, jit.status, aot.status or aot.error)],
-                category=category,
-            )
+            divergence = self.judge()(exchange).divergence  # a status or connection difference
         else:
             try:
                 jit_doc = parse_document(jit.body, jit.content_type)

@@ -1,6 +1,6 @@
 """The AOT verdict of a run: proceed, defer or reject, and the gate around it.
 
-This module ties the report parts together for :class:`~pytest_aotparity.replay.controller.
+This module ties the report parts together for :class:`~pytest_aotparity.run.parity.
 ParityRun`, which calls a :class:`Gate` at a few points of the run:
 
 - its options (``--aot-parity-html``, ``--aot-parity-warnings``, ``--aot-parity-baseline``,

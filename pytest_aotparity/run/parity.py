@@ -30,7 +30,7 @@ import contextlib
 import os
 import threading
 import uuid
-from collections.abc import Collection, Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ import pytest
 from _pytest.outcomes import Failed
 
 from pytest_aotparity.config import MarkerRules, Settings, marker_rules
-from pytest_aotparity.diff.compare import CompareRules, NoiseMemory, compare, learn_ids
+from pytest_aotparity.diff.compare import CompareRules, NoiseMemory, learn_ids
 from pytest_aotparity.diff.model import Divergence
 from pytest_aotparity.diff.render import (
     DEFAULT_REDACT,
@@ -48,13 +48,14 @@ from pytest_aotparity.diff.render import (
     log_excerpt,
     render_divergence,
 )
-from pytest_aotparity.endpoints import endpoint_of, infer_template, known_ids
+from pytest_aotparity.endpoints import infer_template, known_ids
 from pytest_aotparity.exchange import BuildName, Exchange
 from pytest_aotparity.replay.idmap import IdMap
 from pytest_aotparity.replay.mirror import Mirror, Peer
 from pytest_aotparity.report.json_report import build_report, divergence_record, write_report
 from pytest_aotparity.report.summary import ParityTotals
 from pytest_aotparity.report.verdict import Gate  # aot-parity verdict: baseline, trade-offs, HTML
+from pytest_aotparity.run.judge import Judge
 from pytest_aotparity.targets import (
     EmergencyCleanup,
     HealthPathError,
@@ -113,24 +114,6 @@ class ItemParity:
             self.exchanges.append(exchange)
 
 
-def _cancelled_count(value: object) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Collection):
-        return len(value)
-    return 0
-
-
-def _trivially_equal(exchange: Exchange, headers: Collection[str]) -> bool:
-    """Byte-identical answers need no diff (the common case, and the cheap one)."""
-    jit, aot = exchange.jit, exchange.aot
-    if jit.status is None or jit.status != aot.status or jit.body != aot.body:
-        return False
-    return all(jit.header(name) == aot.header(name) for name in headers)
-
-
 _BUILD_FAILURES = frozenset({"exited", "unhealthy"})
 """Start failures that say something about a build; the others (a wrong health path, a
 missing image, a start waited out) may be the settings' and stay usage errors."""
@@ -161,6 +144,7 @@ class ParityRun:
             self.totals.report_path = str(settings.report_path)
         self._env_saved: dict[str, str | None] = {}
         self._base_rules: CompareRules | None = None
+        self._judge: Judge | None = None
         self._redact: frozenset[str] | None = None
         self._shut_down = False
         self._outside_done = False
@@ -210,6 +194,13 @@ class ParityRun:
                 else self.settings.ignore_order
             ),
         )
+
+    @property
+    def judge(self) -> Judge:
+        """The one judge of every exchange of the run, whatever sent it."""
+        if self._judge is None:
+            self._judge = Judge(self.base_rules, memory=self.noise_memory, ids=self.aot_ids)
+        return self._judge
 
     @property
     def redact(self) -> frozenset[str]:
@@ -407,30 +398,21 @@ class ParityRun:
     # -- comparing ------------------------------------------------------------------------
 
     def check(self, state: ItemParity) -> list[Divergence]:
-        """Compare the exchanges of ``state`` not compared yet; return the new divergences."""
+        """Judge the exchanges of ``state`` not judged yet; return the new divergences."""
         with state.lock:
             pending = state.exchanges[state.checked :]
             state.checked = len(state.exchanges)
         if not pending:
             return []
         rules = state.rules or self.base_rules
-        headers = [h for h in self.settings.headers if h not in self.settings.ignore_headers]
+        judge = self.judge
         new: list[Divergence] = []
-        id_map = dict(self.aot_ids.mapping)
         for exchange in pending:
             state.compared += 1
-            if _trivially_equal(exchange, headers):
-                continue
-            comparison = compare(
-                exchange,
-                rules,
-                id_map=id_map,
-                memory=self.noise_memory,
-                endpoint=endpoint_of(exchange),
-            )
-            state.noise_filtered += _cancelled_count(comparison.cancelled)
-            if comparison.diverged:
-                new.append(comparison.divergence(exchange))
+            divergence, noise = judge(exchange, rules)
+            state.noise_filtered += noise
+            if divergence is not None:
+                new.append(divergence)
         state.divergences.extend(new)
         return new
 
