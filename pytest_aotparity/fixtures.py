@@ -125,7 +125,7 @@ def parity_client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
 
 
 def _direct(request: pytest.FixtureRequest, build: BuildName) -> Iterator[httpx.Client]:
-    from pytest_aotparity.replay.mirror import direct_client
+    from pytest_aotparity.transport.answers import direct_client
 
     run = _run(request)
     with direct_client(run.targets[build].base_url) as client:

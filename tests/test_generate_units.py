@@ -552,7 +552,7 @@ def test_shorten_keeps_a_sequence_that_needs_every_step() -> None:
 def test_pair_sender_asks_every_build_and_records_a_refusal(ok_server: str) -> None:
     import socket
 
-    from pytest_aotparity.generate.sender import Build, PairSender
+    from pytest_aotparity.transport.pair import Build, PairSender
 
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))

@@ -19,9 +19,10 @@ import httpx
 import pytest
 
 from pytest_aotparity.exchange import Exchange
-from pytest_aotparity.replay import mirror as mirror_module
-from pytest_aotparity.replay.idmap import IdMap
-from pytest_aotparity.replay.mirror import Mirror, Peer, wire_eligible
+from pytest_aotparity.replay.mirror import Mirror, wire_eligible
+from pytest_aotparity.transport import pair as pair_module
+from pytest_aotparity.transport.idmap import IdMap
+from pytest_aotparity.transport.pair import Build, PairSender
 from tests.conftest import parity_args
 
 _STREAM_RELEASE = threading.Event()
@@ -133,26 +134,27 @@ def mirrored(
     jit, aot = app(), app()
     exchanges: list[Exchange] = []
     lean: list[str] = []
-    real_send_together = mirror_module.send_together
+    real_start_together = pair_module.start_together
 
     def spy(calls: list[object], **kwargs: object) -> object:
         lean.extend(str(getattr(call, "key", "")) for call in calls)
-        return real_send_together(calls, **kwargs)  # type: ignore[arg-type]
+        return real_start_together(calls, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(mirror_module, "send_together", spy)
-    mirror = Mirror(
-        jit_url=jit,
-        peers=[Peer("aot", aot, IdMap("aot"))],
-        sink=exchanges.append,
-        active=lambda: True,
-        nodeid=lambda: "test_x",
+    monkeypatch.setattr(pair_module, "start_together", spy)
+    sender = PairSender(
+        Build("jit", jit),
+        [Build("aot", aot, IdMap("aot"))],
         learn_ids=lambda jit_body, aot_body: {},
+    )
+    mirror = Mirror(
+        sender=sender, sink=exchanges.append, active=lambda: True, nodeid=lambda: "test_x"
     )
     mirror.install()
     try:
         yield jit, exchanges, lean
     finally:
         mirror.uninstall()
+        sender.close()
 
 
 def _comparable(response: httpx.Response) -> tuple[object, ...]:
@@ -321,19 +323,20 @@ def test_a_failed_jit_request_raises_what_httpx_raises(
     try:
         without = attempt()
         exchanges: list[Exchange] = []
-        mirror = Mirror(
-            jit_url=jit,
-            peers=[Peer("aot", app(), IdMap("aot"))],
-            sink=exchanges.append,
-            active=lambda: True,
-            nodeid=lambda: None,
+        sender = PairSender(
+            Build("jit", jit),
+            [Build("aot", app(), IdMap("aot"))],
             learn_ids=lambda jit_body, aot_body: {},
+        )
+        mirror = Mirror(
+            sender=sender, sink=exchanges.append, active=lambda: True, nodeid=lambda: None
         )
         mirror.install()
         try:
             with_mirror = attempt()
         finally:
             mirror.uninstall()
+            sender.close()
     finally:
         if silent is not None:
             silent.stop()

@@ -15,13 +15,6 @@ from pytest_aotparity.config import json_path_problem, validate_json_paths
 from pytest_aotparity.diff.model import Category, Difference, DiffKind, Divergence
 from pytest_aotparity.endpoints import infer_template
 from pytest_aotparity.exchange import Exchange, RecordedRequest, RecordedResponse
-from pytest_aotparity.replay.idmap import (
-    IdMap,
-    is_create,
-    location_ids,
-    rewrite_json_body,
-    rewrite_path,
-)
 from pytest_aotparity.replay.mirror import origin_key
 from pytest_aotparity.report.json_report import (
     build_report,
@@ -31,6 +24,13 @@ from pytest_aotparity.report.json_report import (
     write_report,
 )
 from pytest_aotparity.report.summary import ParityTotals
+from pytest_aotparity.transport.idmap import (
+    IdMap,
+    is_create,
+    location_ids,
+    rewrite_json_body,
+    rewrite_path,
+)
 
 JIT_ID = "3f2b8a9e-0000-4000-8000-000000000001"
 AOT_ID = "9c1d7e55-0000-4000-8000-000000000002"

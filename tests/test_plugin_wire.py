@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from pytest_aotparity.replay.wire import (
+from pytest_aotparity.transport.wire import (
     WireCall,
     WireClient,
     WireError,

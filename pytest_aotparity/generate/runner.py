@@ -1,7 +1,7 @@
 """Running the generated parity tests: the hypothesis runs of an operation's test.
 
 Each example is a request; it goes to both builds
-(:class:`~pytest_aotparity.generate.sender.PairSender`) and the pair is judged by the
+(:class:`~pytest_aotparity.transport.pair.PairSender`) and the pair is judged by the
 same engine, rules and noise filtering as the mirrored suite. The search
 (:meth:`~pytest_aotparity.generate.session.GenerationContext.explore`) never fails an
 example; the shrink run does: a divergence raises, and hypothesis shrinks the variant to

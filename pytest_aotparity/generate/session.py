@@ -62,10 +62,10 @@ from pytest_aotparity.generate.stack import StopSignal
 from pytest_aotparity.generate.values import harvest_field, scalar_values, select
 
 if TYPE_CHECKING:
-    from pytest_aotparity.generate.sender import PairSender, PendingPair
     from pytest_aotparity.run.judge import Judge
     from pytest_aotparity.run.parity import ParityRun
     from pytest_aotparity.targets.base import Target
+    from pytest_aotparity.transport.pair import PairSender, PendingPair
 
 DOCUMENT_ITEM = "openapi-document"
 STATEFUL_ITEM = "stateful"
@@ -262,31 +262,18 @@ class GenerationContext:
         return dict(self._own_targets)
 
     def sender(self) -> PairSender:
+        """The run's pair sender; the context's own only for a JIT build it started alone
+        (``--collect-only``)."""
+        run = self.parity_run()
+        if run is not None and run.sender is not None:
+            return run.sender
         if self._sender is None:
-            from pytest_aotparity.generate.sender import Build, PairSender
-            from pytest_aotparity.replay.idmap import IdMap
+            from pytest_aotparity.transport.pair import Build, PairSender
 
             targets = self.targets()
             if "jit" not in targets:
                 raise RuntimeError("aot-parity: the jit build is not running")
-            run = self.parity_run()
-            aot_ids = run.aot_ids if run is not None else IdMap("aot")
-            noise_ids = run.noise_ids if run is not None else IdMap("noise")
-            others = []
-            if "aot" in targets:
-                others.append(Build("aot", targets["aot"].base_url, aot_ids))
-            if "noise" in targets:
-                others.append(Build("noise", targets["noise"].base_url, noise_ids))
-
-            def learn(jit_body: bytes, other_body: bytes) -> Mapping[str, str]:
-                from pytest_aotparity.diff.compare import learn_ids
-
-                learned: Mapping[str, str] = learn_ids(jit_body, other_body)
-                return learned
-
-            self._sender = PairSender(
-                Build("jit", targets["jit"].base_url), others, learn_ids=learn
-            )
+            self._sender = PairSender(Build("jit", targets["jit"].base_url), [])
         return self._sender
 
     def judge(self) -> Judge:
@@ -295,8 +282,8 @@ class GenerationContext:
         if run is not None:
             return run.judge
         from pytest_aotparity.diff.compare import CompareRules, NoiseMemory
-        from pytest_aotparity.replay.idmap import IdMap
         from pytest_aotparity.run.judge import Judge
+        from pytest_aotparity.transport.idmap import IdMap
 
         rules = CompareRules(
             headers=self.core.headers,

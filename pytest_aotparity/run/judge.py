@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pytest_aotparity.diff.compare import CompareRules, NoiseMemory
     from pytest_aotparity.diff.model import Divergence
     from pytest_aotparity.exchange import Exchange
-    from pytest_aotparity.replay.idmap import IdMap
+    from pytest_aotparity.transport.idmap import IdMap
 
 
 class Judgement(NamedTuple):

@@ -50,8 +50,7 @@ from pytest_aotparity.diff.render import (
 )
 from pytest_aotparity.endpoints import infer_template, known_ids
 from pytest_aotparity.exchange import BuildName, Exchange
-from pytest_aotparity.replay.idmap import IdMap
-from pytest_aotparity.replay.mirror import Mirror, Peer
+from pytest_aotparity.replay.mirror import Mirror
 from pytest_aotparity.report.json_report import build_report, divergence_record, write_report
 from pytest_aotparity.report.summary import ParityTotals
 from pytest_aotparity.report.verdict import Gate  # aot-parity verdict: baseline, trade-offs, HTML
@@ -69,6 +68,8 @@ from pytest_aotparity.targets import (
     sweep_orphans,
 )
 from pytest_aotparity.targets.base import default_state_dir
+from pytest_aotparity.transport.idmap import IdMap
+from pytest_aotparity.transport.pair import Build, PairSender
 
 MAX_RENDERED = 10
 """Divergences rendered in full in one failure; the rest are counted."""
@@ -133,6 +134,7 @@ class ParityRun:
         self.targets: dict[BuildName, Target] = {}
         self.cleanup: EmergencyCleanup | None = None
         self.mirror: Mirror | None = None
+        self.sender: PairSender | None = None
         self.aot_ids = IdMap("aot")
         self.noise_memory = NoiseMemory()
         """Noise per endpoint, for the whole run (suite and generated requests)."""
@@ -262,29 +264,27 @@ class ParityRun:
                 return
             raise pytest.UsageError(exc.render() + "\n" + start_error_note(exc)) from None
         jit = self.targets["jit"]
-        peers = [Peer(build="aot", base_url=self.targets["aot"].base_url, ids=self.aot_ids)]
-        if "noise" in self.targets:
-            peers.append(
-                Peer(build="noise", base_url=self.targets["noise"].base_url, ids=self.noise_ids)
-            )
-
-        def learn(jit_body: bytes, other_body: bytes) -> Mapping[str, str]:
-            learned: Mapping[str, str] = learn_ids(jit_body, other_body)
-            return learned
-
+        self.sender = self._pair_sender()
         self.mirror = Mirror(
-            jit_url=jit.base_url,
-            peers=peers,
+            sender=self.sender,
             app_origins=[self.settings.app_url] if self.settings.app_url else [],
             sink=self._record,
             active=self._active,
             nodeid=self._current_nodeid,
-            learn_ids=learn,
         )
         self.mirror.install()
         self._export_env(self.settings.base_url_env, jit.base_url)
         for build, target in self.targets.items():
             self.totals.targets.append(self._target_info(build, target))
+
+    def _pair_sender(self) -> PairSender:
+        """The one pair sender of the run: the mirrored suite and generation share it, and
+        with it the id maps."""
+        targets = self.targets
+        others = [Build("aot", targets["aot"].base_url, self.aot_ids)]
+        if "noise" in targets:
+            others.append(Build("noise", targets["noise"].base_url, self.noise_ids))
+        return PairSender(Build("jit", targets["jit"].base_url), others, learn_ids=learn_ids)
 
     def _reported_as_verdict(self, exc: StartFailedError) -> bool:
         """Whether a start failure is the builds' (then it is the run's verdict, and every
@@ -747,9 +747,12 @@ class ParityRun:
             return
         self._shut_down = True
         mirror, self.mirror = self.mirror, None
+        sender, self.sender = self.sender, None
         try:
             if mirror is not None:
                 mirror.uninstall()
+            if sender is not None:
+                sender.close()
         finally:
             try:
                 if self.targets:
