@@ -74,19 +74,17 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     settings = read_settings(config)
     config.stash[SETTINGS_KEY] = settings
-    # -- generated tests (pytest_aotparity.generate): settings checked, plugin registered --
-    if settings.enabled:
-        from pytest_aotparity.generate.hooks import configure as configure_generation
-
-        configure_generation(config, settings)
-    # -- end of generated tests -------------------------------------------------------------
-    if not settings.enabled or _runs_no_tests(config):
+    if not settings.enabled:
         return
+    from pytest_aotparity.generate.hooks import configure as configure_generation
     from pytest_aotparity.run.parity import ParityRun
 
-    run = ParityRun(config, settings)
+    # The run exists whenever the plugin is on; a run that only lists starts nothing
+    # unless listing needs it (the generated tests' document).
+    run = ParityRun(config, settings, listing=_runs_no_tests(config))
     config.stash[RUN_KEY] = run
     config.pluginmanager.register(run, RUN_PLUGIN_NAME)
+    configure_generation(config, run)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_aotparity.config import Settings
 from pytest_aotparity.generate.options import GenerateSettings, read_generate_settings
+
+if TYPE_CHECKING:
+    from pytest_aotparity.run.parity import ParityRun
 
 PLUGIN_NAME = "aotparity-generate"
 
 
-def configure(config: pytest.Config, core: Settings) -> None:
+def configure(config: pytest.Config, run: ParityRun) -> None:
     """Read the generation settings (UsageError if bad) and register the plugin object."""
     settings = read_generate_settings(config)
     if not settings.enabled:
         return
-    plugin = GenerationPlugin(config, core, settings)
+    plugin = GenerationPlugin(config, run, settings)
     config.pluginmanager.register(plugin, PLUGIN_NAME)
 
 
@@ -36,12 +38,12 @@ def _selected_by_node_id(config: pytest.Config) -> bool:
 class GenerationPlugin:
     """See the module docstring."""
 
-    def __init__(self, config: pytest.Config, core: Settings, settings: GenerateSettings) -> None:
+    def __init__(self, config: pytest.Config, run: ParityRun, settings: GenerateSettings) -> None:
         from pytest_aotparity.generate.session import GenerationContext
 
         self.config = config
         self.settings = settings
-        self.context = GenerationContext(config, core, settings)
+        self.context = GenerationContext(config, run, settings)
         self.collected = 0
         self.note: str | None = None
 
@@ -60,18 +62,22 @@ class GenerationPlugin:
         ):
             return
         context = self.context
+        run = context.run
         started = False
         try:
-            if not context.targets():
+            if not run.targets:
                 if not getattr(option, "collectonly", False):
                     return  # the run started no build (xdist controller): nothing to do
                 if self.settings.openapi_file is None:
-                    context.start_jit_alone()
-                    started = True
-            context.load(fetch=bool(context.targets()))
+                    started = run.start_jit_alone(
+                        "to read the OpenAPI document for the generated tests; give the "
+                        "document as a file with --aot-parity-openapi, or use "
+                        "--aot-parity-no-generate."
+                    )
+            context.load(fetch=bool(run.targets))
         finally:
             if started:
-                context.stop_own_targets()
+                run.stop_jit_alone()
         if context.document is None:
             self.note = f"no generated tests: {context.problem}"
             return

@@ -17,14 +17,12 @@ import random
 import re
 import unittest
 import urllib.parse
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_aotparity.config import Settings
 from pytest_aotparity.diff.model import Category, Difference, DiffKind, Divergence
 from pytest_aotparity.endpoints import infer_template
 from pytest_aotparity.exchange import BuildName, Exchange, RecordedRequest, RecordedResponse
@@ -225,9 +223,9 @@ def divergence_key(divergence: Divergence) -> tuple[tuple[str, str], frozenset[s
 class GenerationContext:
     """See the module docstring."""
 
-    def __init__(self, config: pytest.Config, core: Settings, settings: GenerateSettings) -> None:
+    def __init__(self, config: pytest.Config, run: ParityRun, settings: GenerateSettings) -> None:
         self.config = config
-        self.core = core
+        self.run = run
         self.settings = settings
         self.document: dict[str, Any] | None = None
         self.location: str | None = None
@@ -238,8 +236,6 @@ class GenerationContext:
         self.plans: list[OperationPlan] = []
         self.resources: list[Resource] = []
         self._schema: Any = None
-        self._sender: PairSender | None = None
-        self._own_targets: dict[BuildName, Target] = {}
         self._log: GenerateLog | None = None
         self._session_seed = random.SystemRandom().getrandbits(32)
         self.known: dict[tuple[str, str], set[str]] = {}
@@ -250,48 +246,18 @@ class GenerationContext:
 
     # -- the run and its builds -----------------------------------------------------------
 
-    def parity_run(self) -> ParityRun | None:
-        from pytest_aotparity.keys import RUN_KEY
-
-        return self.config.stash.get(RUN_KEY, None)
-
     def targets(self) -> Mapping[BuildName, Target]:
-        run = self.parity_run()
-        if run is not None and run.targets:
-            return dict(run.targets)
-        return dict(self._own_targets)
+        return dict(self.run.targets)
 
     def sender(self) -> PairSender:
-        """The run's pair sender; the context's own only for a JIT build it started alone
-        (``--collect-only``)."""
-        run = self.parity_run()
-        if run is not None and run.sender is not None:
-            return run.sender
-        if self._sender is None:
-            from pytest_aotparity.transport.pair import Build, PairSender
-
-            targets = self.targets()
-            if "jit" not in targets:
-                raise RuntimeError("aot-parity: the jit build is not running")
-            self._sender = PairSender(Build("jit", targets["jit"].base_url), [])
-        return self._sender
+        sender = self.run.sender
+        if sender is None:
+            raise RuntimeError("aot-parity: the jit build is not running")
+        return sender
 
     def judge(self) -> Judge:
         """The run's judge (the mirrored suite's rules, noise memory and id map)."""
-        run = self.parity_run()
-        if run is not None:
-            return run.judge
-        from pytest_aotparity.diff.compare import CompareRules, NoiseMemory
-        from pytest_aotparity.run.judge import Judge
-        from pytest_aotparity.transport.idmap import IdMap
-
-        rules = CompareRules(
-            headers=self.core.headers,
-            ignore_paths=self.core.ignore_paths,
-            ignore_headers=self.core.ignore_headers,
-            ignore_order=self.core.ignore_order,
-        )
-        return Judge(rules, memory=NoiseMemory(), ids=IdMap("aot"))
+        return self.run.judge
 
     @property
     def seed(self) -> int:
@@ -380,42 +346,6 @@ class GenerationContext:
         if not settings.safe_only and settings.stateful_steps > 0:
             self.resources = resources(document)
 
-    def start_jit_alone(self) -> None:
-        """``--collect-only``: the run starts no build, but listing the generated tests needs
-        the document; start the JIT build just long enough to read it."""
-        from pytest_aotparity.targets import (
-            TargetStartError,
-            default_state_dir,
-            start_targets,
-        )
-
-        if self.core.jit is None:
-            return
-        options = self.core.target_options(
-            session_id=uuid.uuid4().hex[:12],
-            workdir=str(self.config.rootpath),
-            state_dir=str(default_state_dir()),
-        )
-        try:
-            started = start_targets([self.core.jit], options)
-        except TargetStartError as exc:
-            raise pytest.UsageError(
-                exc.render() + "\n(aot-parity started the jit build to read the OpenAPI "
-                "document for the generated tests; give the document as a file with "
-                "--aot-parity-openapi, or use --aot-parity-no-generate.)"
-            ) from None
-        self._own_targets = dict(started)
-
-    def stop_own_targets(self) -> None:
-        from pytest_aotparity.targets import stop_targets
-
-        targets, self._own_targets = self._own_targets, {}
-        if self._sender is not None:
-            self._sender.close()
-            self._sender = None
-        if targets:
-            stop_targets(targets.values())
-
     def schema(self) -> Any:
         """The schemathesis schema of the document (loaded once, on first use)."""
         if self._schema is None:
@@ -462,10 +392,6 @@ class GenerationContext:
         log, self._log = self._log, None
         if log is not None:
             log.close()
-        if self._sender is not None:
-            self._sender.close()
-            self._sender = None
-        self.stop_own_targets()
 
     # -- known divergences (for the stateful test) ----------------------------------------
 

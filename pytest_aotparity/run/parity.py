@@ -126,10 +126,12 @@ _AOT_LOG = "aot_log"
 class ParityRun:
     """Hooks and state of one enabled run (see the module docstring)."""
 
-    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+    def __init__(self, config: pytest.Config, settings: Settings, *, listing: bool = False) -> None:
         self.config = config
         self.settings = settings
-        self.role: str = "single"
+        self.role: str = "listing" if listing else "single"
+        """single, worker or xdist-controller; listing for runs that only list (no build
+        starts, except the JIT build alone while the generated tests are collected)."""
         self.worker_id: str | None = None
         self.targets: dict[BuildName, Target] = {}
         self.cleanup: EmergencyCleanup | None = None
@@ -223,6 +225,8 @@ class ParityRun:
 
     @pytest.hookimpl
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.role == "listing":
+            return
         if self.is_worker:
             self.role = "worker"
             self.worker_id = str(self.config.workerinput.get("workerid"))  # type: ignore[attr-defined]
@@ -276,6 +280,36 @@ class ParityRun:
         self._export_env(self.settings.base_url_env, jit.base_url)
         for build, target in self.targets.items():
             self.totals.targets.append(self._target_info(build, target))
+
+    def start_jit_alone(self, why: str) -> bool:
+        """A listing run: start the JIT build on its own (``why`` ends the error if it
+        cannot start). False when no JIT build is configured."""
+        if self.settings.jit is None:
+            return False
+        options = self.settings.target_options(
+            session_id=uuid.uuid4().hex[:12],
+            workdir=str(self.config.rootpath),
+            state_dir=str(default_state_dir()),
+        )
+        try:
+            started = start_targets([self.settings.jit], options)
+        except TargetStartError as exc:
+            raise pytest.UsageError(
+                exc.render() + f"\n(aot-parity started the jit build {why})"
+            ) from None
+        self.targets = dict(started)
+        self.sender = PairSender(Build("jit", self.targets["jit"].base_url), [])
+        return True
+
+    def stop_jit_alone(self) -> None:
+        targets, self.targets = self.targets, {}
+        sender, self.sender = self.sender, None
+        try:
+            if sender is not None:
+                sender.close()
+        finally:
+            if targets:
+                stop_targets(targets.values())
 
     def _pair_sender(self) -> PairSender:
         """The one pair sender of the run: the mirrored suite and generation share it, and
