@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from pytest_aotparity.exchange import BuildName
+from pytest_aotparity.jsonpath import problem as json_path_problem
 from pytest_aotparity.targets.base import (
     DEFAULT_START_GRACE,
     TargetOptions,
@@ -335,43 +336,13 @@ def _split_names(items: Iterable[str]) -> list[str]:
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_JSON_SEGMENT = r"(?:\.\.?(?:[\w@$\-]+|\*)|\[(?:\d+|\*|'[^']*'|\"[^\"]*\")\])"
-_JSON_PATH = re.compile(rf"^\$(?:{_JSON_SEGMENT})*$")
-
-
-def json_path_problem(path: str) -> str | None:
-    """Why ``path`` is not a JSON path the diff engine understands, or None if it is.
-
-    Accepted: ``$`` followed by ``.name``, ``..name`` (at any depth), ``.*``, ``[N]``,
-    ``[*]`` and ``['odd name']`` segments, e.g. ``$.items[*].id`` or ``$..requestId``.
-    """
-    if _JSON_PATH.match(path):
-        return None
-    text = path.strip()
-    if not text.startswith("$"):
-        guess = text.lstrip(".")
-        return (
-            f"a JSON path starts with $; did you mean '$.{guess}' (or '$..{guess}' at any depth)?"
-        )
-    return (
-        "this is not a JSON path; write $ then .name, ..name, [N], [*] or ['odd name'] "
-        "segments, e.g. '$.items[*].id' or '$..requestId'"
-    )
-
 
 def validate_json_paths(paths: Sequence[str], where: str) -> tuple[str, ...]:
     """Check JSON paths given in ``where`` (an option name or a marker); UsageError if bad."""
-    from pytest_aotparity.diff.normalise import parse_path_pattern  # light: json/re only
-
     out: list[str] = []
     for raw in paths:
         path = raw.strip()
         problem = json_path_problem(path)
-        if problem is None:
-            try:
-                parse_path_pattern(path)
-            except ValueError as exc:
-                problem = str(exc)
         if problem is not None:
             raise pytest.UsageError(
                 f"{where}: {raw!r} is not a JSON path: {problem}.\n"

@@ -37,12 +37,12 @@ from pytest_aotparity.generate.stateful import created_key
 from pytest_aotparity.generate.values import (
     field_candidates,
     harvest_field,
-    json_path_problem,
     parent_paths,
     scalar_values,
-    select,
     value_sources,
 )
+from pytest_aotparity.jsonpath import problem as json_path_problem
+from pytest_aotparity.jsonpath import select
 
 PLAYER = {
     "type": "object",

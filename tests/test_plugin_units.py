@@ -11,10 +11,11 @@ import httpx
 import jsonschema
 import pytest
 
-from pytest_aotparity.config import json_path_problem, validate_json_paths
+from pytest_aotparity.config import validate_json_paths
 from pytest_aotparity.diff.model import Category, Difference, DiffKind, Divergence
 from pytest_aotparity.endpoints import infer_template
 from pytest_aotparity.exchange import Exchange, RecordedRequest, RecordedResponse
+from pytest_aotparity.jsonpath import problem as json_path_problem
 from pytest_aotparity.replay.mirror import origin_key
 from pytest_aotparity.report.json_report import (
     build_report,

@@ -36,6 +36,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
 from pytest_aotparity.exchange import RecordedResponse
+from pytest_aotparity.jsonpath import Token
+from pytest_aotparity.jsonpath import parse as parse_path_pattern
 
 try:  # orjson is a dependency, but a plain-json fallback keeps the engine importable
     import orjson as _orjson
@@ -304,71 +306,6 @@ def format_segment(segment: PathSegment, *, generic: bool = False) -> str:
 def format_path(path: Sequence[PathSegment], *, generic: bool = False) -> str:
     """``('players', 3, 'fullName')`` → ``$.players[3].fullName`` (``[*]`` when generic)."""
     return "$" + "".join(format_segment(s, generic=generic) for s in path)
-
-
-@dataclass(frozen=True)
-class Token:
-    """One step of an ignore pattern: ``key`` (a name), ``index`` (a position), ``any`` (one
-    key or index) or ``descend`` (zero or more segments)."""
-
-    op: Literal["key", "index", "any", "descend"]
-    value: str | int | None = None
-
-    def matches(self, segment: PathSegment) -> bool:
-        if self.op == "any":
-            return True
-        if self.op == "key":
-            return isinstance(segment, str) and segment == self.value
-        if self.op == "index":
-            return isinstance(segment, int) and segment == self.value
-        return False
-
-
-_SEGMENT: Final = re.compile(
-    r"""
-    (?P<dots>\.\.?)(?:(?P<name>[\w@$\-]+)|(?P<star>\*))
-  | \[(?:(?P<index>\d+)|(?P<bstar>\*)|'(?P<sq>[^']*)'|"(?P<dq>[^"]*)")\]
-  | (?P<ddots>\.\.)(?=\[)
-    """,
-    re.VERBOSE,
-)
-
-
-def parse_path_pattern(pattern: str) -> tuple[Token, ...]:
-    """Compile a JSON path (``$.items[*].id``, ``$..requestId``, ``$['odd key']``) into
-    tokens; ValueError says what is wrong."""
-    text = pattern.strip()
-    if not text.startswith("$"):
-        raise ValueError(
-            f"{pattern!r} is not a JSON path: it must start with $ "
-            f"(did you mean '$.{text.lstrip('.')}'?)"
-        )
-    tokens: list[Token] = []
-    pos = 1
-    while pos < len(text):
-        match = _SEGMENT.match(text, pos)
-        if match is None:
-            raise ValueError(
-                f"{pattern!r} is not a JSON path: cannot read {text[pos:]!r}; write $ then "
-                ".name, ..name, .*, [N], [*] or ['odd name'] segments"
-            )
-        pos = match.end()
-        if match.group("ddots"):
-            tokens.append(Token("descend"))
-            continue
-        if match.group("dots") == "..":
-            tokens.append(Token("descend"))
-        if match.group("name") is not None:
-            tokens.append(Token("key", match.group("name")))
-        elif match.group("star") is not None or match.group("bstar") is not None:
-            tokens.append(Token("any"))
-        elif match.group("index") is not None:
-            tokens.append(Token("index", int(match.group("index"))))
-        elif match.group("sq") is not None:
-            tokens.append(Token("key", match.group("sq")))
-        elif match.group("dq") is not None:
-            tokens.append(Token("key", match.group("dq")))
-    return tuple(tokens)
 
 
 State = frozenset[tuple[int, int]]

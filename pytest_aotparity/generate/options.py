@@ -195,7 +195,7 @@ _PARAM = re.compile(r"^[A-Za-z_][\w.\-]*$")
 
 def parse_path_value_rule(raw: str, option: GenOption = OPT_PATH_VALUES) -> PathValueRule:
     """Parse ``PARAM=PATH:JSONPATH``; :class:`pytest.UsageError` says how to write it."""
-    from pytest_aotparity.generate.values import json_path_problem
+    from pytest_aotparity.jsonpath import problem as json_path_problem
 
     advice = (
         "Write PARAM=PATH:JSONPATH: the path parameter, a GET path on the app that lists "

@@ -57,7 +57,8 @@ from pytest_aotparity.generate.runner import (
     shortest_sequences,
 )
 from pytest_aotparity.generate.stack import StopSignal
-from pytest_aotparity.generate.values import harvest_field, scalar_values, select
+from pytest_aotparity.generate.values import harvest_field, scalar_values
+from pytest_aotparity.jsonpath import select
 
 if TYPE_CHECKING:
     from pytest_aotparity.run.judge import Judge

@@ -18,82 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_aotparity.generate.options import PathValueRule
+from pytest_aotparity.jsonpath import select
 
 MAX_VALUES = 20
 """Harvested values kept per parameter (the first ones in the answer)."""
-
-_SEGMENT = re.compile(r"\.\.?(?:[\w@$\-]+|\*)|\[(?:\d+|\*|'[^']*'|\"[^\"]*\")\]")
-
-
-def json_path_problem(path: str) -> str | None:
-    """Why ``path`` is not a JSON path :func:`select` understands (None if it is)."""
-    if not path.startswith("$"):
-        return "a JSON path starts with $"
-    rest = path[1:]
-    pos = 0
-    while pos < len(rest):
-        match = _SEGMENT.match(rest, pos)
-        if match is None:
-            return (
-                "write $ then .name, ..name, [N], [*] or ['odd name'] segments, e.g. "
-                "$[*].id or $.items[*].squadNumber"
-            )
-        pos = match.end()
-    return None
-
-
-def _segments(path: str) -> list[tuple[str, str]]:
-    """``$.items[*]..id`` → ``[("key","items"), ("all",""), ("deep","id")]``."""
-    out: list[tuple[str, str]] = []
-    for match in _SEGMENT.finditer(path[1:]):
-        token = match.group(0)
-        if token.startswith(".."):
-            out.append(("deep", token[2:]))
-        elif token.startswith("."):
-            out.append(("all", "") if token == ".*" else ("key", token[1:]))
-        elif token in ("[*]",):
-            out.append(("all", ""))
-        elif token[1].isdigit():
-            out.append(("index", token[1:-1]))
-        else:
-            out.append(("key", token[2:-2]))
-    return out
-
-
-def _deep(value: Any, name: str) -> Iterable[Any]:
-    if isinstance(value, Mapping):
-        if name == "*":
-            yield from value.values()
-        elif name in value:
-            yield value[name]
-        for item in value.values():
-            yield from _deep(item, name)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _deep(item, name)
-
-
-def select(document: Any, path: str) -> list[Any]:
-    """Every value at JSON path ``path`` in ``document`` (document order)."""
-    current: list[Any] = [document]
-    for kind, arg in _segments(path):
-        nxt: list[Any] = []
-        for value in current:
-            if kind == "key":
-                if isinstance(value, Mapping) and arg in value:
-                    nxt.append(value[arg])
-            elif kind == "index":
-                if isinstance(value, list) and int(arg) < len(value):
-                    nxt.append(value[int(arg)])
-            elif kind == "all":
-                if isinstance(value, Mapping):
-                    nxt.extend(value.values())
-                elif isinstance(value, list):
-                    nxt.extend(value)
-            else:
-                nxt.extend(_deep(value, arg))
-        current = nxt
-    return current
 
 
 def scalar_values(values: Iterable[Any], limit: int = MAX_VALUES) -> tuple[str | int, ...]:
