@@ -17,10 +17,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from pytest_aotparity._compat import schemathesis as _schemathesis
 from pytest_aotparity.exchange import RecordedRequest
 
 PLACEHOLDER_ORIGIN = "http://aotparity.invalid"
 """The base URL cases are serialised against; only path and query are kept."""
+
 
 DROPPED_HEADERS = frozenset(
     {"x-schemathesis-testcaseid", "user-agent", "content-length", "host", "connection"}
@@ -31,23 +33,13 @@ with the same seed send different requests)."""
 
 def mode_name(case: Any) -> str:
     """``positive`` or ``negative``."""
-    meta = getattr(case, "meta", None)
-    generation = getattr(meta, "generation", None)
-    mode = getattr(generation, "mode", None)
-    value = getattr(mode, "value", None)
-    return str(value) if value else "positive"
+    return _schemathesis.mode_value(case) or "positive"
 
 
 def negative_at_path(case: Any) -> bool:
     """Whether the case's path parameters were generated to violate the schema (then
     they are not replaced with real values: the violation is the point)."""
-    from schemathesis.core.parameters import ParameterLocation
-
-    meta = getattr(case, "meta", None)
-    if meta is None:
-        return False
-    check = getattr(meta, "is_negative_at", None)
-    return bool(check(ParameterLocation.PATH)) if callable(check) else False
+    return _schemathesis.negative_at_path(case)
 
 
 def has_inputs(operation: Any) -> bool:
@@ -138,14 +130,9 @@ def iter_coverage_cases(operation: Any) -> Iterator[Any]:
     Cases that change the HTTP method are left out: they would test another operation."""
     from schemathesis import GenerationMode
 
-    schema = operation.schema
-    config = schema.config.generation_for(operation=operation, phase="coverage")
     method = str(operation.method).upper()
-    for case in schema.iter_coverage_cases(
-        operation,
-        generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-        generation_config=config,
-    ):
+    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+    for case in _schemathesis.coverage_cases(operation, modes):
         if str(case.method).upper() == method:
             yield case
 
@@ -177,10 +164,7 @@ def severity(case: Any) -> int:
     that still diverges."""
     if mode_name(case) == "positive":
         return 0
-    meta = getattr(case, "meta", None)
-    phase = getattr(meta, "phase", None)
-    scenario = getattr(getattr(phase, "data", None), "scenario", None)
-    return _SEVERITY.get(str(getattr(scenario, "value", scenario)), 5)
+    return _SEVERITY.get(str(_schemathesis.coverage_scenario(case)), 5)
 
 
 def with_real_values_cycled(

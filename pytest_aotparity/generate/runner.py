@@ -324,7 +324,9 @@ def run_property(
 
     if seed is not None:
         generated = hypothesis.seed(seed)(generated)
-    generated.hypothesis.inner_test._hypothesis_internal_add_digest = digest
+    from pytest_aotparity._compat.hypothesis import set_digest
+
+    set_digest(generated.hypothesis.inner_test, digest)
     try:
         generated()
     except BaseException as exc:

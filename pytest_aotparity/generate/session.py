@@ -264,9 +264,9 @@ class GenerationContext:
     def seed(self) -> int:
         """The hypothesis seed of every generated test: ``--hypothesis-seed`` if given, else
         one drawn for this session (printed, so a run can be repeated)."""
-        from hypothesis import core
+        from pytest_aotparity._compat.hypothesis import forced_seed
 
-        forced = core.global_force_seed
+        forced = forced_seed()
         if forced is not None:
             try:
                 return int(forced)
@@ -276,9 +276,9 @@ class GenerationContext:
 
     def _seed_to_apply(self) -> int | None:
         """None when hypothesis already forces the seed (``--hypothesis-seed``)."""
-        from hypothesis import core
+        from pytest_aotparity._compat.hypothesis import forced_seed
 
-        return None if core.global_force_seed is not None else self._session_seed
+        return None if forced_seed() is not None else self._session_seed
 
     # -- the document ---------------------------------------------------------------------
 
@@ -720,7 +720,9 @@ class GenerationContext:
             result.notes.append("no collection with a create and an item path to use it on")
             return result
         machine = build_machine(context)
-        machine._hypothesis_internal_add_digest = item.nodeid.encode()
+        from pytest_aotparity._compat.hypothesis import set_digest
+
+        set_digest(machine, item.nodeid.encode())
         to_apply = self._seed_to_apply()
         if to_apply is not None:
             machine = apply_seed(to_apply)(machine)

@@ -1,22 +1,14 @@
 """Running a generated test on a fresh thread's stack, in one large frame chunk.
 
-CPython keeps the frames of a thread in chunks (16 KiB each on 3.11); each time a call
-needs a new chunk it is mapped, and each time the call returns out of it, unmapped again.
-Hypothesis' draws of a schemathesis case recurse tens of frames deep and back, thousands
-of times per example: wherever a chunk border falls inside that range, every crossing
-costs an ``mmap``/``munmap`` pair and fresh pages. Measured on the sample app's five
-operations with parameters (250 examples each run, 2 cores):
-
-- in a pytest item (some 60 frames deep): 38,000 ``munmap`` calls, about 1.5 times as
-  long as higher up;
-- on a new thread (the stack starts empty): 3,100;
-- on a new thread, below one frame large enough (64 KiB) that CPython gives it a chunk of
-  128 KiB of its own: 20, and generation a quarter faster than on the plain thread.
-
-So a generated test runs on a new thread, under :func:`_deep_chunk`: a function given
-8,200 local names (never bound; a frame slot each), which stays on the stack while the
-test runs, so the chunk it made (with some 60 KiB of room for the frames above it) is
-never unmapped.
+CPython 3.11 and 3.12 keep a thread's frames in chunks, mapped when a call needs a new one
+and unmapped when it returns out of it. Hypothesis' draws recurse tens of frames deep and
+back thousands of times per example, so a chunk border inside that range costs an
+``mmap``/``munmap`` pair at every crossing (figures: "How fast" in
+docs/how-to/generated-requests.md, and ``benchmarks/bench_generate.py``). So a generated
+test runs on a new thread (its stack starts empty), under :func:`_deep_chunk`, whose frame
+is widened once to more than a chunk holds, so CPython gives it a large chunk of its own
+that stays mapped while the test runs. CPython 3.13 keeps a spare chunk and needs no
+widening; the thread stays (it is also how an interruption reaches the worker).
 
 The calling thread waits. If it is interrupted while waiting (Ctrl-C, pytest-timeout's
 signal), the worker is asked to stop (:class:`Cancelled` is raised at its next request)
@@ -26,6 +18,7 @@ and the interruption goes on in the calling thread.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -47,6 +40,8 @@ def _widen_frame() -> None:
     each — once, when the first generated test runs (it costs a few milliseconds; compiling
     a function with that many names, about 60). Where the running Python refuses, the test
     simply runs on the new thread's own chunk."""
+    if sys.version_info >= (3, 13):  # no chunk thrashing to avoid there
+        return
     code = _deep_chunk.__code__
     if code.co_nlocals > _FRAME_SLOTS:
         return

@@ -27,9 +27,11 @@ KEY_PREFIX = b"pytest-aotparity/divergent-requests/"
 def example_database() -> Any | None:
     """Hypothesis' configured example database, or None (none configured, or
     ``--hypothesis-seed`` given)."""
-    from hypothesis import core, settings
+    from hypothesis import settings
 
-    if core.global_force_seed is not None:
+    from pytest_aotparity._compat.hypothesis import forced_seed
+
+    if forced_seed() is not None:
         return None
     default = settings.default
     return None if default is None else default.database
@@ -37,7 +39,7 @@ def example_database() -> Any | None:
 
 def case_record(case: Any, mode: str) -> bytes | None:
     """A schemathesis case as stored (None when it cannot be written as JSON)."""
-    from schemathesis.core import NotSet
+    from pytest_aotparity._compat.schemathesis import has_no_body
 
     record: dict[str, Any] = {
         "mode": mode,
@@ -50,7 +52,7 @@ def case_record(case: Any, mode: str) -> bytes | None:
     body = case.body
     if isinstance(body, bytes | bytearray):
         record["body_base64"] = base64.b64encode(bytes(body)).decode("ascii")
-    elif not isinstance(body, NotSet):
+    elif not has_no_body(body):
         record["body"] = body
     try:
         return json.dumps(record, ensure_ascii=False).encode("utf-8")

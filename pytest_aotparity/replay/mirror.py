@@ -39,9 +39,9 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import httpcore
 import httpx
 
+from pytest_aotparity._compat.httpcore import ordinary_pool
 from pytest_aotparity.exchange import Exchange, RecordedRequest, RecordedResponse
 from pytest_aotparity.transport.answers import DEFAULT_TIMEOUT, decoded_body
 from pytest_aotparity.transport.pair import PairSender
@@ -118,23 +118,7 @@ def wire_eligible(transport: httpx.BaseTransport, request: httpx.Request) -> boo
     connects (proxy, Unix socket, local address, retries, socket options, HTTP/2 only, a
     substituted network backend or a patched pool, as mocking libraries do), and the
     request neither asks to switch protocols nor carries a ``trace`` callback."""
-    pool = getattr(transport, "_pool", None)
-    if type(pool) is not httpcore.ConnectionPool:
-        return False
-    try:
-        if (
-            pool._uds is not None
-            or pool._local_address is not None
-            or pool._retries
-            or not pool._http1
-            or pool._socket_options
-            or type(pool._network_backend) is not httpcore.SyncBackend
-        ):
-            return False
-    except AttributeError:  # pragma: no cover - another httpcore
-        return False
-    handler = type(pool).handle_request
-    if getattr(handler, "__module__", "") != "httpcore._sync.connection_pool":
+    if not ordinary_pool(getattr(transport, "_pool", None)):  # httpx keeps it private too
         return False
     # a trace callback watches httpcore's own steps; a protocol switch needs its connection
     return "trace" not in request.extensions and "upgrade" not in request.headers

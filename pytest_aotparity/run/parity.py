@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pytest.outcomes import Failed
 
 from pytest_aotparity.config import MarkerRules, Settings, marker_rules
 from pytest_aotparity.diff.compare import CompareRules, NoiseMemory, learn_ids
@@ -80,7 +79,9 @@ APPEND_KEY = pytest.StashKey[dict[str, str]]()
 MARKER_KEY = pytest.StashKey[MarkerRules]()
 
 
-class ParityFailure(Failed):
+# pytest.fail.Exception is the public name of pytest's Failed; mypy cannot take a class
+# attribute as a base class, hence the ignore.
+class ParityFailure(pytest.fail.Exception):  # type: ignore[name-defined,misc]
     """A test whose requests got different answers from the JIT and the AOT build.
 
     Shown like ``pytest.fail(..., pytrace=False)``: the rendered divergences, no traceback.
