@@ -64,9 +64,7 @@ def _guess(text: str) -> str:
 def _reason(text: str, pos: int) -> str:
     if pos == 0:
         return f"it must start with $; {_guess(text)}"
-    return (
-        f"cannot read {text[pos:]!r}; write {ALLOWED}, e.g. '$.items[*].id' or '$..requestId'"
-    )
+    return f"cannot read {text[pos:]!r}; write {ALLOWED}, e.g. '$.items[*].id' or '$..requestId'"
 
 
 def parse(pattern: str) -> tuple[Token, ...]:

@@ -411,5 +411,6 @@ def test_default_redact_list() -> None:
         "cookie",
         "set-cookie",
         "proxy-authorization",
+        "proxy-authenticate",
         "x-api-key",
     )

@@ -295,3 +295,24 @@ def test_record_redacts_query_and_json_body_fields_too() -> None:
     assert "t0k" not in text
     assert record["request"]["path"] == "/login?api_key=***&page=2"
     assert json.loads(record["request"]["body"])["user"] == "x"
+
+
+def test_one_redaction_list_covers_requests_and_responses() -> None:
+    from pytest_aotparity.diff.render import curl_command
+    from pytest_aotparity.redaction import redaction_names
+    from pytest_aotparity.report.verdict import _response_extra
+
+    names = redaction_names(["X-Token"])
+    assert {"set-cookie", "authorization", "proxy-authenticate", "x-token"} <= names
+    response = RecordedResponse(
+        "aot",
+        200,
+        (("Set-Cookie", "sid=1"), ("Proxy-Authenticate", "Basic"), ("X-Token", "t"), ("A", "b")),
+        b"{}",
+    )
+    shown = dict(_response_extra(response, names)["headers"])
+    assert shown == {"Set-Cookie": "***", "Proxy-Authenticate": "***", "X-Token": "***", "A": "b"}
+    request = RecordedRequest("GET", "/x", headers=(("Cookie", "sid=1"), ("X-Token", "t")))
+    curl = curl_command(request, "http://127.0.0.1:1", names)
+    assert "sid=1" not in curl
+    assert "X-Token: t" not in curl

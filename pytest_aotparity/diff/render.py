@@ -9,9 +9,9 @@ the AOT build's log around an exception (only when the log has one), and a curl 
 build (the AOT one with the rewritten request).
 
 Redaction applies everywhere: headers named in ``redact`` (case-insensitive; by default
-:data:`DEFAULT_REDACT`) show ``***`` in the request, in the table and in the curl commands,
-and so do query parameters and JSON body fields of the same names (``x-api-key`` also
-covers ``x_api_key``).
+:data:`~pytest_aotparity.redaction.DEFAULT_REDACT`) show ``***`` in the request, in the
+table and in the curl commands, and so do query parameters and JSON body fields of the same
+names (``x-api-key`` also covers ``x_api_key``).
 """
 
 from __future__ import annotations
@@ -26,15 +26,7 @@ from typing import Any, Final
 from pytest_aotparity.diff.model import Difference, DiffKind, Divergence
 from pytest_aotparity.diff.normalise import json_loads, json_text, parse_content_type
 from pytest_aotparity.exchange import RecordedRequest, RecordedResponse
-
-DEFAULT_REDACT: Final = (
-    "authorization",
-    "cookie",
-    "set-cookie",
-    "proxy-authorization",
-    "x-api-key",
-)
-REDACTED: Final = "***"
+from pytest_aotparity.redaction import DEFAULT_REDACT, REDACTED
 
 _NOT_REPLAYED: Final = frozenset(
     {"host", "content-length", "connection", "transfer-encoding", "accept-encoding"}

@@ -167,7 +167,7 @@ class GeneratedTest(pytest.Item):
         targets = self.context.targets()
         jit_url = targets["jit"].base_url if "jit" in targets else ""
         aot_url = targets["aot"].base_url if "aot" in targets else ""
-        redact = _redact(self.config)
+        redact = self.context.run.redact
         lines = []
         for index, step in enumerate(steps, 1):
             body = body_text(step.request.body)
@@ -218,15 +218,6 @@ def _curl() -> CurlFn | None:
         return None
     fn: CurlFn = curl_command
     return fn
-
-
-def _redact(config: pytest.Config) -> frozenset[str]:
-    from pytest_aotparity.keys import RUN_KEY
-
-    run = config.stash.get(RUN_KEY, None)
-    if run is not None:
-        return frozenset(run.redact)
-    return frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 
 
 class DocumentTest(GeneratedTest):

@@ -29,11 +29,11 @@ from pytest_aotparity import __version__
 from pytest_aotparity.diff.model import Divergence
 from pytest_aotparity.endpoints import infer_template
 from pytest_aotparity.exchange import RecordedRequest, RecordedResponse
+from pytest_aotparity.redaction import REDACTED
 from pytest_aotparity.report.summary import ParityTotals
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
-REDACTED = "***"
 MAX_BODY_CHARS = 64 * 1024
 
 CurlCommand = Callable[[RecordedRequest, str, Collection[str]], str]

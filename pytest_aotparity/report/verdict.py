@@ -76,8 +76,6 @@ VERDICT_RULE = (
 MAX_REPORT_BODY = 32 * 1024
 """Characters of each response body kept in a record for the side-by-side view."""
 
-SECRET_RESPONSE_HEADERS = frozenset({"set-cookie", "authorization", "proxy-authenticate"})
-
 GATE_ITEM_KEY = pytest.StashKey[list[Mapping[str, Any]]]()
 
 
@@ -301,7 +299,7 @@ def _response_extra(response: Any, redact: Collection[str]) -> dict[str, Any]:
 
     if response is None:
         return {}
-    names = {n.lower() for n in redact} | SECRET_RESPONSE_HEADERS
+    names = {n.lower() for n in redact}  # the run's list: the defaults and --aot-parity-redact
     body = body_record(response.body)
     text = body.get("body")
     if isinstance(text, str) and len(text) > MAX_REPORT_BODY:

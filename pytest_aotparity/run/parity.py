@@ -41,7 +41,6 @@ from pytest_aotparity.config import MarkerRules, Settings, marker_rules
 from pytest_aotparity.diff.compare import CompareRules, NoiseMemory, learn_ids
 from pytest_aotparity.diff.model import Divergence
 from pytest_aotparity.diff.render import (
-    DEFAULT_REDACT,
     LOG_LINES,
     curl_command,
     log_excerpt,
@@ -49,6 +48,7 @@ from pytest_aotparity.diff.render import (
 )
 from pytest_aotparity.endpoints import infer_template, known_ids
 from pytest_aotparity.exchange import BuildName, Exchange
+from pytest_aotparity.redaction import redaction_names
 from pytest_aotparity.replay.mirror import Mirror
 from pytest_aotparity.report.json_report import build_report, divergence_record, write_report
 from pytest_aotparity.report.summary import ParityTotals
@@ -210,9 +210,7 @@ class ParityRun:
     @property
     def redact(self) -> frozenset[str]:
         if self._redact is None:
-            self._redact = frozenset(
-                {name.lower() for name in DEFAULT_REDACT} | set(self.settings.redact)
-            )
+            self._redact = redaction_names(self.settings.redact)
         return self._redact
 
     # -- session start --------------------------------------------------------------------
