@@ -29,6 +29,7 @@ import pytest
 
 from pytest_aotparity.exchange import BuildName
 from pytest_aotparity.jsonpath import problem as json_path_problem
+from pytest_aotparity.optionspec import OptionSpec, spec
 from pytest_aotparity.targets.base import (
     DEFAULT_START_GRACE,
     TargetOptions,
@@ -51,25 +52,7 @@ MARKER_DOC = (
 )
 
 
-@dataclass(frozen=True)
-class OptionSpec:
-    """One option: its command-line flag and the ini key that backs it."""
-
-    flag: str
-    ini: str
-
-    @property
-    def dest(self) -> str:
-        return self.ini
-
-    def name(self) -> str:
-        """``--aot-parity-jit (ini aot_parity_jit)``: how error messages refer to it."""
-        return f"{self.flag} (ini {self.ini})"
-
-
-def _opt(flag: str) -> OptionSpec:
-    return OptionSpec(flag=flag, ini=flag.lstrip("-").replace("-", "_"))
-
+_opt = spec
 
 OPT_ENABLE = _opt("--aot-parity")
 OPT_JIT = _opt("--aot-parity-jit")

@@ -18,36 +18,22 @@ from typing import Any
 
 import pytest
 
+from pytest_aotparity.optionspec import OptionSpec, spec
+
 DEFAULT_EXAMPLES = 50
 DEFAULT_OPENAPI_LOCATIONS = ("/openapi/v1.json", "/swagger/v1/swagger.json", "/openapi.json")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-@dataclass(frozen=True)
-class GenOption:
-    flag: str
-    ini: str
-    dest: str
-
-    def name(self) -> str:
-        return f"{self.flag} (ini {self.ini})"
-
-
-OPT_OPENAPI = GenOption("--aot-parity-openapi", "aot_parity_openapi", "aot_parity_openapi")
-OPT_NO_GENERATE = GenOption(
-    "--aot-parity-no-generate", "aot_parity_generate", "aot_parity_no_generate"
+OPT_OPENAPI = spec("--aot-parity-openapi")
+OPT_NO_GENERATE = spec(
+    "--aot-parity-no-generate", ini="aot_parity_generate", store="aot_parity_no_generate"
 )
-OPT_EXAMPLES = GenOption("--aot-parity-examples", "aot_parity_examples", "aot_parity_examples")
-OPT_PATH_VALUES = GenOption(
-    "--aot-parity-path-values", "aot_parity_path_values", "aot_parity_path_values"
-)
-OPT_SAFE_ONLY = GenOption("--aot-parity-safe-only", "aot_parity_safe_only", "aot_parity_safe_only")
-OPT_STATEFUL_STEPS = GenOption(
-    "--aot-parity-stateful-steps", "aot_parity_stateful_steps", "aot_parity_stateful_steps"
-)
-OPT_GENERATE_LOG = GenOption(
-    "--aot-parity-generate-log", "aot_parity_generate_log", "aot_parity_generate_log"
-)
+OPT_EXAMPLES = spec("--aot-parity-examples")
+OPT_PATH_VALUES = spec("--aot-parity-path-values")
+OPT_SAFE_ONLY = spec("--aot-parity-safe-only")
+OPT_STATEFUL_STEPS = spec("--aot-parity-stateful-steps")
+OPT_GENERATE_LOG = spec("--aot-parity-generate-log")
 
 DEFAULT_STATEFUL_STEPS = 10
 
@@ -171,14 +157,14 @@ class GenerateSettings:
         return DEFAULT_OPENAPI_LOCATIONS
 
 
-def _value(config: pytest.Config, option: GenOption) -> Any:
+def _value(config: pytest.Config, option: OptionSpec) -> Any:
     value = config.getoption(option.dest, None)
     if value is not None:
         return value
     return config.getini(option.ini)
 
 
-def _text(config: pytest.Config, option: GenOption) -> str | None:
+def _text(config: pytest.Config, option: OptionSpec) -> str | None:
     value = _value(config, option)
     if value is None:
         return None
@@ -186,14 +172,14 @@ def _text(config: pytest.Config, option: GenOption) -> str | None:
     return text or None
 
 
-def _usage(option: GenOption, value: str, problem: str, advice: str) -> pytest.UsageError:
+def _usage(option: OptionSpec, value: str, problem: str, advice: str) -> pytest.UsageError:
     return pytest.UsageError(f"{option.name()} = {value!r}: {problem}\n{advice}")
 
 
 _PARAM = re.compile(r"^[A-Za-z_][\w.\-]*$")
 
 
-def parse_path_value_rule(raw: str, option: GenOption = OPT_PATH_VALUES) -> PathValueRule:
+def parse_path_value_rule(raw: str, option: OptionSpec = OPT_PATH_VALUES) -> PathValueRule:
     """Parse ``PARAM=PATH:JSONPATH``; :class:`pytest.UsageError` says how to write it."""
     from pytest_aotparity.jsonpath import problem as json_path_problem
 
@@ -224,7 +210,7 @@ def parse_path_value_rule(raw: str, option: GenOption = OPT_PATH_VALUES) -> Path
     return PathValueRule(param=param, path=path, json_path=json_path)
 
 
-def _positive_int(config: pytest.Config, option: GenOption, default: int, minimum: int) -> int:
+def _positive_int(config: pytest.Config, option: OptionSpec, default: int, minimum: int) -> int:
     raw = _text(config, option)
     if raw is None:
         return default

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
+from pytest_aotparity.optionspec import OptionSpec, spec
 from pytest_aotparity.report.baseline import (
     Baseline,
     BaselineError,
@@ -82,23 +83,10 @@ GATE_ITEM_KEY = pytest.StashKey[list[Mapping[str, Any]]]()
 # -- options ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VerdictOption:
-    flag: str
-    ini: str
-
-    @property
-    def dest(self) -> str:
-        return self.ini
-
-    def name(self) -> str:
-        return f"{self.flag} (ini {self.ini})"
-
-
-OPT_HTML = VerdictOption("--aot-parity-html", "aot_parity_html")
-OPT_WARNINGS = VerdictOption("--aot-parity-warnings", "aot_parity_warnings")
-OPT_BASELINE = VerdictOption("--aot-parity-baseline", "aot_parity_baseline")
-OPT_UPDATE_BASELINE = VerdictOption("--aot-parity-update-baseline", "aot_parity_update_baseline")
+OPT_HTML = spec("--aot-parity-html")
+OPT_WARNINGS = spec("--aot-parity-warnings")
+OPT_BASELINE = spec("--aot-parity-baseline")
+OPT_UPDATE_BASELINE = spec("--aot-parity-update-baseline")
 
 
 def add_verdict_options(parser: pytest.Parser) -> None:
@@ -155,7 +143,7 @@ class VerdictSettings:
     update_baseline: bool = False
 
 
-def _path_option(config: pytest.Config, option: VerdictOption, example: str) -> Path | None:
+def _path_option(config: pytest.Config, option: OptionSpec, example: str) -> Path | None:
     value = config.getoption(option.dest, None)
     if value is None:
         value = config.getini(option.ini)
