@@ -29,7 +29,7 @@ import pytest
 
 from pytest_aotparity.exchange import BuildName
 from pytest_aotparity.jsonpath import problem as json_path_problem
-from pytest_aotparity.optionspec import OptionSpec, spec
+from pytest_aotparity.optionspec import OptionSpec, resolve_path, spec
 from pytest_aotparity.targets.base import (
     DEFAULT_START_GRACE,
     TargetOptions,
@@ -503,9 +503,7 @@ def read_settings(config: pytest.Config) -> Settings:
     report_raw = _string(config, OPT_REPORT)
     report_path: Path | None = None
     if report_raw is not None:
-        report_path = Path(report_raw).expanduser()
-        if not report_path.is_absolute():
-            report_path = Path(config.invocation_params.dir) / report_path
+        report_path = resolve_path(config, OPT_REPORT, report_raw)
         if report_path.is_dir():
             raise _usage(
                 OPT_REPORT,

@@ -484,3 +484,63 @@ def test_off_the_same_suite_passes_identically_and_nothing_starts(
     default.assert_outcomes(passed=2, failed=1)
     assert "aot-parity" not in default.stdout.str()
     assert not marker.exists()
+
+
+# -- one rule for relative paths ------------------------------------------------------------
+
+BASELINE = '{"version": 1, "entries": []}'
+PATH_OPTIONS = {
+    "aot_parity_report": "--aot-parity-report",
+    "aot_parity_generate_log": "--aot-parity-generate-log",
+    "aot_parity_html": "--aot-parity-html",
+    "aot_parity_baseline": "--aot-parity-baseline",
+}
+
+
+def _paths(config: pytest.Config) -> dict[str, Path | None]:
+    run = config.stash[RUN_KEY]
+    generation = config.pluginmanager.get_plugin("aotparity-generate")
+    return {
+        "aot_parity_report": run.settings.report_path,
+        "aot_parity_generate_log": generation.settings.log_path,
+        "aot_parity_html": run.gate.settings.html_path,
+        "aot_parity_baseline": run.gate.settings.baseline_path,
+    }
+
+
+def test_relative_paths_in_the_ini_file_are_relative_to_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = "\n".join(f"{ini} = out/{ini}.file" for ini in PATH_OPTIONS)
+    write_ini(
+        pytester,
+        f"aot_parity = true\naot_parity_jit = {JIT}\naot_parity_aot = {AOT}\n{lines}\n",
+    )
+    (pytester.path / "out").mkdir()
+    (pytester.path / "out" / "aot_parity_baseline.file").write_text(BASELINE)
+    sub = pytester.path / "sub"
+    sub.mkdir()
+    monkeypatch.chdir(sub)
+    config = pytester.parseconfigure()
+    try:
+        assert _paths(config) == {
+            ini: pytester.path / "out" / f"{ini}.file" for ini in PATH_OPTIONS
+        }
+    finally:
+        config._ensure_unconfigure()
+
+
+def test_relative_paths_on_the_command_line_are_relative_to_the_invocation_dir(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_ini(pytester, f"aot_parity_jit = {JIT}\naot_parity_aot = {AOT}\n")
+    sub = pytester.path / "sub"
+    (sub / "cli").mkdir(parents=True)
+    (sub / "cli" / "aot_parity_baseline.file").write_text(BASELINE)
+    monkeypatch.chdir(sub)
+    args = [f"{flag}=cli/{ini}.file" for ini, flag in PATH_OPTIONS.items()]
+    config = pytester.parseconfigure("--aot-parity", *args)
+    try:
+        assert _paths(config) == {ini: sub / "cli" / f"{ini}.file" for ini in PATH_OPTIONS}
+    finally:
+        config._ensure_unconfigure()

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_aotparity.optionspec import OptionSpec, spec
+from pytest_aotparity.optionspec import OptionSpec, resolve_path, spec
 
 DEFAULT_EXAMPLES = 50
 DEFAULT_OPENAPI_LOCATIONS = ("/openapi/v1.json", "/swagger/v1/swagger.json", "/openapi.json")
@@ -245,9 +245,7 @@ def read_generate_settings(config: pytest.Config) -> GenerateSettings:
                 "Give the path on the app, e.g. --aot-parity-openapi /openapi/v1.json, or a "
                 "local file with the document.",
             )
-        candidate = Path(openapi).expanduser()
-        if not candidate.is_absolute():
-            candidate = Path(config.invocation_params.dir) / candidate
+        candidate = resolve_path(config, OPT_OPENAPI, openapi)
         if not openapi.startswith("/") or candidate.is_file():
             if not candidate.is_file():
                 raise _usage(
@@ -275,9 +273,7 @@ def read_generate_settings(config: pytest.Config) -> GenerateSettings:
     log_raw = _text(config, OPT_GENERATE_LOG)
     log_path: Path | None = None
     if log_raw is not None:
-        log_path = Path(log_raw).expanduser()
-        if not log_path.is_absolute():
-            log_path = Path(config.invocation_params.dir) / log_path
+        log_path = resolve_path(config, OPT_GENERATE_LOG, log_raw)
         if log_path.is_dir():
             raise _usage(
                 OPT_GENERATE_LOG,

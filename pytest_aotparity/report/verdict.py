@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from pytest_aotparity.optionspec import OptionSpec, spec
+from pytest_aotparity.optionspec import OptionSpec, resolve_path, spec
 from pytest_aotparity.report.baseline import (
     Baseline,
     BaselineError,
@@ -150,14 +150,7 @@ def _path_option(config: pytest.Config, option: OptionSpec, example: str) -> Pat
     text = str(value).strip() if value is not None else ""
     if not text:
         return None
-    path = Path(text).expanduser()
-    if not path.is_absolute():
-        # command line: relative to where pytest was started; ini: to the ini file
-        if config.getoption(option.dest, None) is not None:
-            base = Path(config.invocation_params.dir)
-        else:
-            base = config.inipath.parent if config.inipath else config.rootpath
-        path = base / path
+    path = resolve_path(config, option, text)
     if path.is_dir():
         raise pytest.UsageError(
             f"{option.name()} = {text!r}: this is a directory.\nGive a file name, e.g. "
