@@ -68,6 +68,11 @@ OPT_HEADERS = _opt("--aot-parity-headers")
 OPT_IGNORE = _opt("--aot-parity-ignore")
 OPT_IGNORE_HEADER = _opt("--aot-parity-ignore-header")
 OPT_IGNORE_ORDER = _opt("--aot-parity-ignore-order")
+OPT_DEFAULT_NOISE = spec(
+    "--aot-parity-no-default-noise",
+    ini="aot_parity_default_noise",
+    store="aot_parity_no_default_noise",
+)
 OPT_REDACT = _opt("--aot-parity-redact")
 OPT_BASE_URL_ENV = _opt("--aot-parity-base-url-env")
 OPT_APP_URL = _opt("--aot-parity-app-url")
@@ -87,6 +92,7 @@ ALL_OPTIONS: tuple[OptionSpec, ...] = (
     OPT_IGNORE,
     OPT_IGNORE_HEADER,
     OPT_IGNORE_ORDER,
+    OPT_DEFAULT_NOISE,
     OPT_REDACT,
     OPT_BASE_URL_ENV,
     OPT_APP_URL,
@@ -198,6 +204,22 @@ def add_options(parser: pytest.Parser) -> None:
         ini_type="bool",
         ini_default=False,
     )
+    group.addoption(
+        OPT_DEFAULT_NOISE.flag,
+        action="store_true",
+        dest=OPT_DEFAULT_NOISE.dest,
+        default=None,
+        help="Report the per-request ids ASP.NET Core writes (problem details' traceId, "
+        "requestId) like any other value: by default a change between two trace ids there "
+        "is noise.",
+    )
+    parser.addini(
+        OPT_DEFAULT_NOISE.ini,
+        "Cancel ASP.NET Core's per-request ids (traceId, requestId) as noise (default true; "
+        "false is --aot-parity-no-default-noise).",
+        type="bool",
+        default=True,
+    )
     both(
         OPT_REDACT,
         "Another request header whose value is hidden in failures and reports (Authorization, "
@@ -253,6 +275,7 @@ class Settings:
     ignore_paths: tuple[str, ...] = ()
     ignore_headers: tuple[str, ...] = ()
     ignore_order: bool = False
+    default_noise: bool = True
     redact: tuple[str, ...] = ()
     base_url_env: str = DEFAULT_BASE_URL_ENV
     app_url: str | None = None
@@ -533,6 +556,9 @@ def read_settings(config: pytest.Config) -> Settings:
         OPT_REDACT.name(),
     )
     ignore_order = bool(_scalar(config, OPT_IGNORE_ORDER))
+    default_noise = not config.getoption(OPT_DEFAULT_NOISE.dest, None) and bool(
+        config.getini(OPT_DEFAULT_NOISE.ini)
+    )
 
     base_url_env = _string(config, OPT_BASE_URL_ENV) or DEFAULT_BASE_URL_ENV
     if not _ENV_NAME.match(base_url_env):
@@ -563,6 +589,7 @@ def read_settings(config: pytest.Config) -> Settings:
         ignore_paths=ignore_paths,
         ignore_headers=ignore_headers,
         ignore_order=ignore_order,
+        default_noise=default_noise,
         redact=redact,
         base_url_env=base_url_env,
         app_url=app_url,

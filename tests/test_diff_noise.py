@@ -195,3 +195,56 @@ def test_noise_seen_on_an_endpoint_is_remembered_for_the_run() -> None:
     ]
     other = compare(by_chance, CompareRules(), memory=memory, endpoint="GET /players")
     assert found(other) == [("$.servedAt", DiffKind.VALUE)]
+
+
+# -- ASP.NET Core's per-request ids: noise by default -------------------------------------
+
+TRACE_A = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+TRACE_B = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+
+
+def problem(trace: Any, **extra: Any) -> dict[str, Any]:
+    return {"title": "Not Found", "status": 404, "traceId": trace, **extra}
+
+
+def alone(jit: Any, aot: Any, rules: CompareRules | None = None) -> Comparison:
+    """Compared without a noise instance."""
+    exchange = Exchange(
+        request=RecordedRequest("GET", "/players/98"),
+        jit=answer("jit", jit),
+        aot=answer("aot", aot),
+    )
+    return compare(exchange, rules or CompareRules())
+
+
+def test_problem_details_trace_ids_are_noise_without_a_noise_instance() -> None:
+    comparison = alone(problem(TRACE_A), problem(TRACE_B))
+    assert not comparison.diverged
+    assert [d.path for d in comparison.cancelled] == ["$.traceId"]
+
+
+def test_every_shape_of_a_per_request_id_and_any_depth_and_case() -> None:
+    pairs = [
+        ("0HN7GRQ2L2V5K:00000001", "0HN7GRQ2L2V5L:00000003"),  # HttpContext.TraceIdentifier
+        ("|a000b421-5d183ab6.1.", "|b000c532-6e294bc7.1."),  # hierarchical Activity id
+    ]
+    for jit, aot in pairs:
+        assert not alone({"requestId": jit}, {"requestId": aot}).diverged, (jit, aot)
+    nested = alone({"error": {"TraceId": TRACE_A}}, {"error": {"TraceId": TRACE_B}})
+    assert not nested.diverged
+
+
+def test_a_real_difference_in_a_trace_id_member_is_still_reported() -> None:
+    assert found(alone(problem(TRACE_A), problem(None))) == [("$.traceId", DiffKind.NULL)]
+    assert found(alone(problem(TRACE_A), {"title": "Not Found", "status": 404})) == [
+        ("$.traceId", DiffKind.MISSING)
+    ]
+    assert found(alone({"traceId": "abc"}, {"traceId": "abd"})) == [("$.traceId", DiffKind.VALUE)]
+    # another member with an id's shape is the app's own business
+    assert found(alone({"id": TRACE_A}, {"id": TRACE_B})) == [("$.id", DiffKind.VALUE)]
+
+
+def test_default_noise_can_be_turned_off() -> None:
+    comparison = alone(problem(TRACE_A), problem(TRACE_B), CompareRules(default_noise=False))
+    assert found(comparison) == [("$.traceId", DiffKind.VALUE)]
+    assert CompareRules(default_noise=False).merged(ignore_paths=("$.x",)).default_noise is False

@@ -544,3 +544,11 @@ def test_relative_paths_on_the_command_line_are_relative_to_the_invocation_dir(
         assert _paths(config) == {ini: sub / "cli" / f"{ini}.file" for ini in PATH_OPTIONS}
     finally:
         config._ensure_unconfigure()
+
+
+def test_default_noise_is_on_and_the_flag_or_ini_turns_it_off(pytester: pytest.Pytester) -> None:
+    base = ("--aot-parity", f"--aot-parity-jit={JIT}", f"--aot-parity-aot={AOT}")
+    assert settings_of(pytester, *base).default_noise
+    assert not settings_of(pytester, *base, "--aot-parity-no-default-noise").default_noise
+    write_ini(pytester, "aot_parity_default_noise = false\n")
+    assert not settings_of(pytester, *base).default_noise

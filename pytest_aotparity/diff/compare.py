@@ -142,6 +142,35 @@ _SCALARS: Final = (str, int, float, bool, type(None))
 _NOT_NOISE: Final = frozenset({DiffKind.STATUS, DiffKind.ERROR})
 
 
+DEFAULT_NOISE_MEMBERS: Final = frozenset({"traceid", "requestid"})
+"""Members (any depth, any letter case) that ASP.NET Core fills anew for every request:
+problem details' ``traceId`` and the request ids apps copy from it. A value change there
+between two ids of one of the shapes below is noise by default, with or without a noise
+instance; a member missing, null or of another type still counts."""
+_PER_REQUEST_ID: Final = re.compile(
+    r"^(?:00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}"  # W3C traceparent (Activity.Id)
+    r"|\|[\w.\-]+\.?"  # hierarchical Activity id, |root.1.
+    r"|[0-9A-V]{13}:[0-9A-F]{8})$"  # HttpContext.TraceIdentifier (Kestrel: connection:count)
+)
+
+
+def per_request_noise(difference: Difference) -> bool:
+    """Whether a difference is a per-request id ASP.NET Core writes (see
+    :data:`DEFAULT_NOISE_MEMBERS`)."""
+    if difference.kind is not DiffKind.VALUE:
+        return False
+    member = difference.path.rsplit(".", 1)[-1].lower()
+    if member not in DEFAULT_NOISE_MEMBERS:
+        return False
+    jit, aot = difference.jit, difference.aot
+    return (
+        isinstance(jit, str)
+        and isinstance(aot, str)
+        and bool(_PER_REQUEST_ID.match(jit))
+        and bool(_PER_REQUEST_ID.match(aot))
+    )
+
+
 @dataclass(frozen=True)
 class CompareRules:
     """What to compare and what to ignore; built from the ini options, refined per test by
@@ -153,6 +182,8 @@ class CompareRules:
     ignore_order: bool = False
     strict_content_type: bool = False
     """Compare every ``Content-Type`` parameter: a charset named on one side only counts."""
+    default_noise: bool = True
+    """Cancel the per-request ids ASP.NET Core writes (:data:`DEFAULT_NOISE_MEMBERS`)."""
     matcher: PathMatcher = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -180,6 +211,7 @@ class CompareRules:
             ignore_headers=tuple(dict.fromkeys((*self.ignore_headers, *ignore_headers))),
             ignore_order=self.ignore_order if ignore_order is None else ignore_order,
             strict_content_type=self.strict_content_type,
+            default_noise=self.default_noise,
         )
 
 
@@ -306,13 +338,13 @@ def _compare(
         if memory is not None:
             memory.learn(endpoint, noisy)
             noisy |= memory.known(endpoint)
-    if noisy:
+    if noisy or rules.default_noise:
         kept: list[Difference] = []
         for difference in found:
             if (
                 difference.kind not in _NOT_NOISE
                 and (difference.generic_path, difference.kind) in noisy
-            ):
+            ) or (rules.default_noise and per_request_noise(difference)):
                 cancelled.append(difference)
             else:
                 kept.append(difference)

@@ -184,6 +184,7 @@ class ParityRun:
                 ignore_paths=self.settings.ignore_paths,
                 ignore_headers=self.settings.ignore_headers,
                 ignore_order=self.settings.ignore_order,
+                default_noise=self.settings.default_noise,
             )
         return self._base_rules
 
@@ -760,6 +761,7 @@ class ParityRun:
             "ignore_paths": list(s.ignore_paths),
             "ignore_headers": list(s.ignore_headers),
             "ignore_order": s.ignore_order,
+            "default_noise": s.default_noise,
             "app_url": s.app_url,
             "base_url_env": s.base_url_env,
         }
