@@ -343,6 +343,10 @@ class GenerationContext:
             )
             return
         self.document = document
+        from pytest_aotparity.endpoints import Operations
+
+        # every source's requests are named by this document's operations from now on
+        self.run.operations = Operations(document)
         self.plans = operation_plans(document, settings.path_values, safe_only=settings.safe_only)
         if not settings.safe_only and settings.stateful_steps > 0:
             self.resources = resources(document)

@@ -27,7 +27,7 @@ from typing import Any
 
 from pytest_aotparity import __version__
 from pytest_aotparity.diff.model import Divergence
-from pytest_aotparity.endpoints import infer_template
+from pytest_aotparity.endpoints import Operations, template_of
 from pytest_aotparity.exchange import RecordedRequest, RecordedResponse
 from pytest_aotparity.redaction import REDACTED
 from pytest_aotparity.report.summary import ParityTotals
@@ -162,11 +162,20 @@ def divergence_record(
     aot_url: str,
     known_ids: Collection[str] = (),
     curl: CurlCommand | None = None,
+    operations: Operations | None = None,
 ) -> dict[str, Any]:
-    """One divergence as a JSON-able dict (see ``docs/report-schema.md``)."""
+    """One divergence as a JSON-able dict (see ``docs/report-schema.md``). With the
+    document's ``operations``, the request is named by its operation and each differing
+    field by the schema member it is (``member``: ``PlayerResponse.team``)."""
     exchange = divergence.exchange
     request = exchange.request
-    template = request.path_template or infer_template(request.path, known_ids)
+    template = template_of(request, known_ids, operations)
+
+    def member(path: str) -> str | None:
+        if operations is None or not path.startswith("$"):
+            return None
+        return operations.member(request.method, template, exchange.jit.status, path)
+
     record: dict[str, Any] = {
         "nodeid": exchange.nodeid,
         "origin": exchange.origin,
@@ -196,6 +205,7 @@ def divergence_record(
             {
                 "path": difference.path,
                 "generic_path": difference.generic_path,
+                "member": member(difference.generic_path),
                 "kind": jsonable(difference.kind),
                 "jit": jsonable(difference.jit),
                 "aot": jsonable(difference.aot),

@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pytest_aotparity.endpoints import endpoint_of
+from pytest_aotparity.endpoints import Operations, endpoint_of
 from pytest_aotparity.exchange import Exchange
 
 COMPARED_BUILDS: tuple[str, str] = ("jit", "aot")
@@ -78,13 +78,17 @@ def figures_at_end(target: _Measurable) -> dict[str, Any]:
     return {"rss_end_bytes": rss}
 
 
-def traffic_of(exchanges: Iterable[Exchange], known_ids: Collection[str] = ()) -> dict[str, Any]:
+def traffic_of(
+    exchanges: Iterable[Exchange],
+    known_ids: Collection[str] = (),
+    operations: Operations | None = None,
+) -> dict[str, Any]:
     """The per-test traffic payload: latencies of each build's answers (no-answer errors
     left out) and the number of compared requests per endpoint."""
     elapsed: dict[str, list[float]] = {build: [] for build in COMPARED_BUILDS}
     endpoints: Counter[str] = Counter()
     for exchange in exchanges:
-        endpoints[endpoint_of(exchange, known_ids)] += 1
+        endpoints[endpoint_of(exchange, known_ids, operations)] += 1
         for build in COMPARED_BUILDS:
             response = exchange.jit if build == "jit" else exchange.aot
             if response.status is not None and response.error is None:

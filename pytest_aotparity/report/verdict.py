@@ -56,6 +56,7 @@ from pytest_aotparity.report.baseline import (
 
 if TYPE_CHECKING:
     from pytest_aotparity.diff.model import Divergence
+    from pytest_aotparity.endpoints import Operations
     from pytest_aotparity.exchange import Exchange
     from pytest_aotparity.report.summary import ParityTotals
     from pytest_aotparity.report.tradeoffs import Tradeoffs
@@ -354,11 +355,15 @@ class Gate:
                 record.update(figures_at_end(target))
 
     @staticmethod
-    def traffic(exchanges: Sequence[Exchange], known_ids: Collection[str]) -> dict[str, Any]:
+    def traffic(
+        exchanges: Sequence[Exchange],
+        known_ids: Collection[str],
+        operations: Operations | None = None,
+    ) -> dict[str, Any]:
         """The traffic payload of some compared exchanges (latencies, endpoints)."""
         from pytest_aotparity.report.tradeoffs import traffic_of
 
-        return traffic_of(exchanges, known_ids)
+        return traffic_of(exchanges, known_ids, operations)
 
     def enrich(
         self,

@@ -46,7 +46,7 @@ from pytest_aotparity.diff.render import (
     log_excerpt,
     render_divergence,
 )
-from pytest_aotparity.endpoints import infer_template, known_ids
+from pytest_aotparity.endpoints import Operations, known_ids, template_of
 from pytest_aotparity.exchange import BuildName, Exchange
 from pytest_aotparity.redaction import redaction_names
 from pytest_aotparity.replay.mirror import Mirror
@@ -139,6 +139,9 @@ class ParityRun:
         self.mirror: Mirror | None = None
         self.sender: PairSender | None = None
         self.aot_ids = IdMap("aot")
+        self.operations: Operations | None = None
+        """The OpenAPI document's operations, once generation has read it: requests and
+        response members are then named after it."""
         self.noise_memory = NoiseMemory()
         """Noise per endpoint, for the whole run (suite and generated requests)."""
         self.noise_ids = IdMap("noise")
@@ -478,7 +481,7 @@ class ParityRun:
         what = "; ".join(
             dict.fromkeys(
                 f"{d.exchange.request.method} "
-                f"{d.exchange.request.path_template or infer_template(d.exchange.request.path)}"
+                f"{template_of(d.exchange.request, (), self.operations)}"
                 f": {getattr(d.category, 'value', d.category)}"
                 for d in divergences
             )
@@ -530,6 +533,7 @@ class ParityRun:
                 aot_url=aot_url,
                 known_ids=ids,
                 curl=curl_command,
+                operations=self.operations,
             )
             for divergence in divergences
         ]
@@ -555,6 +559,7 @@ class ParityRun:
             "traffic": self.gate.traffic(
                 state.exchanges[state.payload_compared : state.compared],
                 known_ids([self.aot_ids.mapping]),
+                self.operations,
             ),
         }
         state.payload_compared = state.compared
@@ -689,7 +694,9 @@ class ParityRun:
             "noise_filtered": state.noise_filtered,
             "mirrored": True,
             "divergences": self.records(fresh),
-            "traffic": self.gate.traffic(state.exchanges, known_ids([self.aot_ids.mapping])),
+            "traffic": self.gate.traffic(
+                state.exchanges, known_ids([self.aot_ids.mapping]), self.operations
+            ),
         }
         failing = self.gate.failing(fresh)  # aot-parity verdict: known ones are not failures
         if failing:
