@@ -218,26 +218,38 @@ def test_failure_output_curl_log_tail_and_redaction(
     assert stats_failure.count("curl") >= 2
 
 
-def test_terminal_summary_groups_by_endpoint_and_field(
+def test_terminal_summary_lists_findings_first(
     planted_run: tuple[Run, dict[str, Any]],
 ) -> None:
     result, _ = planted_run
     result.lines.fnmatch_lines(
         [
             "*= aot-parity =*",
+            "verdict: REJECT: *",
+            "7 findings (2 critical, 3 major, 2 minor):",
+            "F1 critical, AOT failure: GET /players/{id}/stats fails on the AOT build (500, "
+            "System.InvalidOperationException: Reflection-based serialization *",
+            "    seen on GET /players/{id}/stats (1 suite)",
+        ]
+    )
+    result.lines.fnmatch_lines(
+        [
+            "F2 critical, validator bypassed: The AOT build accepts requests the JIT build "
+            "rejects with 400 (POST /players)*",
+            "    rules the JIT build applied: SquadNumber",
+            # array elements collapsed by generic path, with a count and two examples
+            "F3 major, mapping lost data: The AOT build loses team (sent as null) on GET /players",
+            '    $[*].team  null vs value  ×8  e.g. "Aston Villa" → null, '
+            '"Tottenham Hotspur" → null',
+            "F4 major, mapping lost data: The AOT build loses fullName (sent as absent) on "
+            "GET /players/{id}",
+            '    $.fullName  missing field  ×1  e.g. "Lionel Andres Messi" → (absent)',
             "jit   cmd   http://127.0.0.1:*  ready in * s",
             "aot   cmd   http://127.0.0.1:*  ready in * s",
             "noise cmd   http://127.0.0.1:*  ready in * s",
             "compared * requests from 9 tests on the jit and aot builds; the noise instance "
             "filtered * differences as noise",
-            "7 divergent responses in 7 tests, by endpoint and field:",
-        ]
-    )
-    result.lines.fnmatch_lines(
-        [
-            "  GET /players/{id}/stats  1 response: AOT failure",
-            "      status * x1",
-            "  POST /players  1 response: validator bypassed",
+            "7 divergent responses in 7 tests, grouped into the findings above*",
             "*JSON report: */out/parity.json",
         ],
         consecutive=False,

@@ -148,8 +148,11 @@ class ParityTotals:
 
     # -- terminal ------------------------------------------------------------------------
 
-    def render_lines(self, *, max_endpoints: int = 30, max_fields: int = 8) -> list[str]:
-        """The lines of the ``aot-parity`` terminal summary section."""
+    def render_lines(
+        self, *, max_endpoints: int = 30, max_fields: int = 8, grouped: bool = False
+    ) -> list[str]:
+        """The lines of the ``aot-parity`` terminal summary section. ``grouped``: the
+        divergences were shown as findings, so the per-endpoint table is left out."""
         lines: list[str] = []
         for failure in self.start_failures:
             lines.append(f"start failed: {failure.get('summary')}")
@@ -201,6 +204,14 @@ class ParityTotals:
             )
         if not self.divergences:
             lines.append("no divergence: the aot build answered like the jit build")
+        elif grouped:
+            count = len(self.divergences)
+            tests_diverged = len(self.tests_diverged)
+            lines.append(
+                f"{count} divergent response{'s' if count != 1 else ''} in {tests_diverged} "
+                f"test{'s' if tests_diverged != 1 else ''}, grouped into the findings above "
+                "(every field of each in the JSON report)"
+            )
         else:
             count = len(self.divergences)
             tests_diverged = len(self.tests_diverged)
@@ -226,12 +237,12 @@ class ParityTotals:
                     lines.append(f"      ... and {len(counts) - max_fields} more fields")
             if len(groups) > max_endpoints:
                 lines.append(f"  ... and {len(groups) - max_endpoints} more endpoints")
-            outside = [d for d in self.divergences if not d.get("nodeid")]
-            if outside:
-                lines.append(
-                    f"{len(outside)} of them came from requests made outside any test "
-                    "(e.g. at import time); they fail the run"
-                )
+        outside = [d for d in self.divergences if not d.get("nodeid")]
+        if outside:
+            lines.append(
+                f"{len(outside)} of them came from requests made outside any test "
+                "(e.g. at import time); they fail the run"
+            )
         if self.report_path:
             lines.append(f"JSON report: {self.report_path}")
         return lines

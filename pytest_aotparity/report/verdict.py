@@ -299,6 +299,7 @@ class GateResult:
     baseline: BaselineOutcome | None
     warnings: dict[str, Any] | None
     parity: list[dict[str, Any]]
+    findings: list[dict[str, Any]] = field(default_factory=list)
     sections: dict[str, Any] = field(default_factory=dict)
     html_path: str | None = None
 
@@ -462,7 +463,8 @@ class Gate:
         from pytest_aotparity.report.tradeoffs import Traffic, compute_tradeoffs
 
         records = totals.divergences
-        for record in records:
+        for number, record in enumerate(records, start=1):
+            record["id"] = f"d{number}"
             if "baseline" not in record:
                 status = classify(
                     key_of_record(record), self.baseline, updating=self.settings.update_baseline
@@ -471,6 +473,7 @@ class Gate:
                 record["known"] = status != "new"
                 record["baseline_key"] = key_of_record(record).digest
         warnings_section = None
+        linker = None
         if self.warnings is not None:
             from pytest_aotparity.report.warnings import (
                 WarningLinker,
@@ -510,7 +513,20 @@ class Gate:
             start_failures=start["failures"] if start else (),
         )
         parity = parity_by_endpoint(records, traffic.endpoints)
+        from pytest_aotparity.report.findings import build_findings
+
+        link = None
+        if linker is not None:
+            found_by = linker
+
+            def link(record: Mapping[str, Any]) -> Mapping[str, Any]:
+                return found_by.link(record).to_dict()
+
+        findings = build_findings(
+            records, link=link, start_failures=start["failures"] if start else ()
+        )
         sections: dict[str, Any] = {
+            "findings": findings,
             "verdict": verdict.to_dict(),
             "tradeoffs": tradeoffs.to_dict(),
             "parity": parity,
@@ -524,6 +540,7 @@ class Gate:
             baseline=outcome,
             warnings=warnings_section,
             parity=parity,
+            findings=findings,
             sections=sections,
         )
         return sections
@@ -564,13 +581,22 @@ class Gate:
         if self.result is not None:
             self.result.html_path = shown_path(path)
 
+    def head_lines(self) -> list[str]:
+        """The top of the terminal summary: the verdict and the findings."""
+        result = self.result
+        if result is None:
+            return []
+        from pytest_aotparity.report.findings import render_findings
+
+        return [result.verdict.render_line(), *render_findings(result.findings)]
+
     def summary_lines(self) -> list[str]:
-        """The verdict, trade-offs, baseline and warnings lines of the terminal summary."""
+        """The trade-offs, baseline and warnings lines of the terminal summary."""
         result = self.result
         if result is None:
             return []
         start = result.sections.get("start")
-        lines = [result.verdict.render_line()]
+        lines: list[str] = []
         if start is None:
             lines.extend(result.tradeoffs.render_lines())
         else:

@@ -778,7 +778,10 @@ class ParityRun:
         if not self.aggregates:
             return
         terminalreporter.section("aot-parity")
-        for line in self.totals.render_lines():
+        for line in self.gate.head_lines():  # the verdict and the findings first
+            terminalreporter.write_line(line)
+        findings = self.gate.result.findings if self.gate.result is not None else []
+        for line in self.totals.render_lines(grouped=bool(findings)):
             terminalreporter.write_line(line)
         for line in self.gate.summary_lines():  # aot-parity verdict: verdict, trade-offs, ...
             terminalreporter.write_line(line)
