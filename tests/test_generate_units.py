@@ -212,7 +212,7 @@ def test_a_vanished_operation_is_one_missing_difference() -> None:
         "$.paths['/players'].post",
     }
     assert all(d.kind is DiffKind.MISSING and d.aot is None for d in differences)
-    assert document_category(differences) is Category.MAPPING_LOST_DATA
+    assert document_category(differences) is Category.API_DESCRIPTION_DIFFERS
     changes = {(c.method, c.path) for c in operation_changes(jit, aot)}
     assert changes == {("GET", "/players/{squadNumber}/stats"), ("POST", "/players")}
 

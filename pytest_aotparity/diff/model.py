@@ -39,6 +39,8 @@ class Category(StrEnum):
     """Any other status change."""
     BEHAVIOUR_DIFFERS = "behaviour differs"
     """Anything else: values, headers, order."""
+    API_DESCRIPTION_DIFFERS = "API description differs"
+    """The OpenAPI documents differ: operations, parameters or schemas in one build's only."""
 
 
 @dataclass(frozen=True)

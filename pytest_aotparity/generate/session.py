@@ -795,7 +795,7 @@ class GenerationContext:
                 divergence = Divergence(
                     exchange=exchange,
                     differences=[Difference("$", DiffKind.BODY, "an OpenAPI document", str(exc))],
-                    category=Category.BEHAVIOUR_DIFFERS,
+                    category=Category.API_DESCRIPTION_DIFFERS,
                 )
             else:
                 differences = diff_documents(jit_doc, aot_doc)
