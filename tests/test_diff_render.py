@@ -246,6 +246,20 @@ def test_render_cuts_rows_beyond_max_rows() -> None:
     assert "30 differences:" in text
 
 
+def test_render_collapses_array_elements_by_generic_path() -> None:
+    teams = ["River Plate", "Boca", "Racing", "Velez"]
+    exchange = Exchange(
+        request=RecordedRequest("GET", "/players"),
+        jit=answer("jit", [{"team": t, "n": i} for i, t in enumerate(teams)]),
+        aot=answer("aot", [{"team": None, "n": i} for i, _ in enumerate(teams)]),
+    )
+    text = render_divergence(divergence_of(exchange), jit_url="", aot_url="")
+    assert "4 differences:" in text
+    rows = table_rows(text)
+    assert len(rows) == 2  # the header and one row for the four elements
+    assert rows[1] == ["$[*].team ×4", "null vs value", '"River Plate", "Boca", …', "null, null, …"]
+
+
 def test_render_counts_noise_and_shows_the_aot_request() -> None:
     jit_id, aot_id = "0d9f2c44-5b8e-4d7e-9a36-1f6c2b7d8e10", "c21b7a55-3e1f-4f0a-8b47-9d2e6a1c4f02"
     exchange = Exchange(

@@ -38,6 +38,8 @@ _VALUE_WIDTH: Final = 40
 _BODY_EXCERPT: Final = 200
 _LOG_BEFORE: Final = 2
 _LOG_MAX: Final = 30
+_EXAMPLES: Final = 2
+"""Examples shown for the elements of one collapsed row."""
 LOG_LINES: Final = 300
 """How many of the AOT build's last log lines are searched for the exception: a .NET stack
 trace through the ASP.NET Core middleware is easily 60 lines."""
@@ -208,16 +210,31 @@ def _cell(difference: Difference, side: str, names: frozenset[str]) -> str:
     return json_text(value)
 
 
+def collapsed(
+    differences: Sequence[Difference],
+) -> list[tuple[str, DiffKind, list[Difference]]]:
+    """Differences of array elements grouped by generic path and kind (``$[*].team``), in
+    the order they first appear; a single one keeps its concrete path."""
+    groups: dict[tuple[str, DiffKind], list[Difference]] = {}
+    for difference in differences:
+        groups.setdefault((difference.generic_path, difference.kind), []).append(difference)
+    return [
+        (members[0].path if len(members) == 1 else f"{generic} ×{len(members)}", kind, members)
+        for (generic, kind), members in groups.items()
+    ]
+
+
 def _table(differences: Sequence[Difference], names: frozenset[str]) -> list[str]:
     header = ("path", "kind", "jit", "aot")
+
+    def cells(members: Sequence[Difference], side: str) -> str:
+        shown = [_cell(d, side, names) for d in members[:_EXAMPLES]]
+        more = ", …" if len(members) > _EXAMPLES else ""
+        return _cut(", ".join(shown) + more, _VALUE_WIDTH)
+
     rows = [
-        (
-            _cut(d.path, _PATH_WIDTH),
-            d.kind.value,
-            _cut(_cell(d, "jit", names), _VALUE_WIDTH),
-            _cut(_cell(d, "aot", names), _VALUE_WIDTH),
-        )
-        for d in differences
+        (_cut(path, _PATH_WIDTH), kind.value, cells(members, "jit"), cells(members, "aot"))
+        for path, kind, members in collapsed(differences)
     ]
     widths = [max(len(row[col]) for row in (header, *rows)) for col in range(4)]
 
@@ -326,7 +343,10 @@ def render_divergence(
     if div.noise_cancelled:
         summary += f"; {div.noise_cancelled} more cancelled as noise"
     lines.append(summary + ":")
-    shown = list(div.differences[: max(0, max_rows)])
+    # array elements collapse to one row per generic path; the rows are capped, not the
+    # differences (every element stays in the JSON report)
+    rows = collapsed(div.differences)
+    shown = [d for _, _, members in rows[: max(0, max_rows)] for d in members]
     lines.extend(_table(shown, names))
     hidden = count + omitted - len(shown)
     if hidden > 0:
