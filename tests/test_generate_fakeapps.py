@@ -189,7 +189,24 @@ def test_generated_tests_find_every_planted_divergence(gen_dir: pytest.Pytester)
     paths = {d["path"] for d in document["differences"]}
     assert paths == {"$.paths['/players/{squad_number}/summary']"}
     assert document["differences"][0]["kind"] == "missing field"
+    assert document["category"] == "API description differs"
     assert "missing from the AOT build's document" in out
+
+    # Findings: the validator bypassed on POST and PUT is one cause; the document is its own
+    findings = report["findings"]
+    [bypassed] = [f for f in findings if f["kind"] == "validator"]
+    assert {e["endpoint"] for e in bypassed["endpoints"]} == {
+        "POST /players",
+        "PUT /players/{squad_number}",
+    }
+    [described] = [f for f in findings if f["kind"] == "document"]
+    assert described["category"] == "API description differs"
+    assert described["severity"] == "minor"
+    # every divergence is a cause of some finding or a consequence under one
+    covered = {d for f in findings for d in f["divergences"]} | {
+        c["divergence"] for f in findings for c in f["consequences"]
+    }
+    assert covered == {r["id"] for r in report["divergences"]}
 
     [listing] = records_of(report, "aot-parity::GET /players")
     assert listing["category"] == "mapping lost data"

@@ -536,7 +536,10 @@ def test_findings_are_ordered_by_severity_and_numbered() -> None:
 def test_render_collapses_elements_with_counts_and_two_examples() -> None:
     lines = render_findings(build_findings([players_list("d1")]))
     assert lines[0] == "2 findings (2 major):"
-    assert '    $[*].team  null vs value  ×6  e.g. "River" → null, "Boca" → null' in lines
+    assert (
+        '    PlayerResponse.team ($[*].team)  null vs value  ×6  e.g. "River" → null, "Boca" → null'
+        in lines
+    )
     assert any(line.startswith("    fix: ") for line in lines)
     assert any(line.startswith("      see https://") for line in lines)
 

@@ -19,7 +19,9 @@ however many requests, endpoints and sources (the suite, generated tests) show i
   schema and kind (types, values, headers).
 - **Consequences.** A write that succeeded on one build only (a 2xx on one side of a
   ``POST``/``PUT``/``PATCH``/``DELETE``) leaves the two databases different. A later
-  divergence with different statuses whose request carries an identity of that write (the
+  divergence that state explains (the JIT build served it and the AOT build refused it with
+  a 4xx such as 409 or 404, or the JIT build answered 404/410 and the AOT build served it)
+  and whose request carries an identity of that write (the
   same value of an id-like member or path parameter in the body, or an id or ``Location``
   the write answered, in the path) is its consequence: it is shown under the write's
   finding and not counted as a cause.
@@ -371,7 +373,17 @@ def consequences(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     for record in records:
         rid = str(record.get("id"))
         jit, aot = _status(record, "jit"), _status(record, "aot")
-        if _status_level(record) and jit is not None and aot is not None and aot < 500:
+        # only what state explains: the JIT build served it and the AOT build refused
+        # (409, 404), or the AOT build has what the JIT build has not; a request the JIT
+        # build rejects as invalid is invalid whatever was stored before
+        follows = (
+            jit is not None
+            and aot is not None
+            and (
+                (200 <= jit < 300 and 400 <= aot < 500) or (jit in (404, 410) and 200 <= aot < 300)
+            )
+        )
+        if _status_level(record) and follows:
             keyed, segments = _request_identities(record)
             for wid, wkeyed, wvalues in writes:
                 if keyed & wkeyed or segments & wvalues:
@@ -619,6 +631,10 @@ def _warnings(
         # the same cause as a bypassed validator: the warnings about validators explain it
         pseudo["category"] = "validator bypassed"
     result = link(pseudo)
+    unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
+    for entry in result.get("links") or ():
+        # the same warning reported with and without its member is one warning to read
+        unique.setdefault((entry.get("code"), entry.get("type")), entry)
     links = [
         {
             "code": entry.get("code"),
@@ -627,7 +643,7 @@ def _warnings(
             "score": entry.get("score"),
             "reasons": list(entry.get("reasons") or ()),
         }
-        for entry in result.get("links") or ()
+        for entry in unique.values()
     ]
     if group.kind == "lookup":
         links.sort(key=lambda entry: not _LOOKUP.search(f"{entry['type']} {entry['member']}"))
@@ -837,12 +853,15 @@ def render_findings(
             lines.append(f"    seen on {seen} ({sources})")
         members = list(finding.get("members") or ())
         for member in members[:max_members]:
-            for path in member.get("paths") or ():
-                lines.append(
-                    f"    {path}  {member.get('kind')}  ×{member.get('count')}  "
-                    f"{_example_pairs(member)}".rstrip()
-                )
-                break
+            # the collapsed path first ($[*].team before $.team): the list is the evidence
+            paths = sorted(member.get("paths") or (), key=lambda p: ("[*]" not in p, p))
+            where = ", ".join(paths[:2]) + (" …" if len(paths) > 2 else "")
+            name = str(member.get("member"))
+            shown = where if name.endswith(where) or " " in name else f"{name} ({where})"
+            lines.append(
+                f"    {shown}  {member.get('kind')}  ×{member.get('count')}  "
+                f"{_example_pairs(member)}".rstrip()
+            )
         if len(members) > max_members:
             lines.append(f"    … and {len(members) - max_members} more members")
         if finding.get("request_fields"):
