@@ -103,6 +103,22 @@ def check_report_page(opened: OpenedPage, document: dict[str, Any]) -> None:
     assert verdict["reason"] in page.locator("#verdict .reason").inner_text()
     assert page.locator("table.tradeoffs tbody tr").count() == len(document["tradeoffs"]["figures"])
     assert page.locator("table.parity tbody tr").count() == len(document["parity"])
+    findings = document.get("findings") or []
+    if findings:
+        # the findings come first, each expandable to its divergences
+        order = page.evaluate("Array.from(document.querySelectorAll('section[id]'), s => s.id)")
+        assert order.index("findings") < order.index("tradeoffs") < order.index("divergences")
+        assert page.locator("article.finding").count() == len(findings)
+        for finding in findings:
+            article = page.locator(f"article.finding#{finding['id']}")
+            summary = article.locator("summary").first
+            assert finding["title"] in " ".join(summary.inner_text().split())
+            if article.locator("details").first.get_attribute("open") is None:
+                summary.click()
+            body = article.locator(".finding-body")
+            assert body.is_visible(), finding["id"]
+            for rid in finding["divergences"]:
+                assert body.locator(f"a[href='#{rid}']").count() >= 1, (finding["id"], rid)
     records = document["divergences"]
     cards = page.locator("article.card")
     assert cards.count() == len(records)
@@ -362,9 +378,10 @@ def test_synthetic_report_renders_and_validates(tmp_path: Path) -> None:
     html = render_html(document)
     assert "<script>alert" not in html
     assert HOSTILE not in html
-    assert (
-        re.search(r"""(src|href)=["']?(https?:)?//""", html) is None
-    )  # nothing loaded from outside
+    # nothing loaded from outside (links to the fix hints' documentation pages are anchors
+    # a reader follows, not resources the page loads)
+    assert re.search(r"""src=["']?(https?:)?//""", html) is None
+    assert re.search(r"""<(?!a )[^>]*href=["']?(https?:)?//""", html) is None
     assert "<link " not in html
 
 

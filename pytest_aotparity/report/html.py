@@ -401,6 +401,7 @@ def build_context(document: Mapping[str, Any]) -> dict[str, Any]:
         "figures": figures,
         "tradeoff_builds": tradeoffs.get("builds") or {},
         "parity": document.get("parity") or [],
+        "findings": list(document.get("findings") or ()),
         "cards": cards,
         "rest": rest,
         "categories": categories,
