@@ -124,7 +124,16 @@ def test_the_main_job_reports_one_finding_per_root_cause(tmp_path: Path) -> None
     endpoints = {row["endpoint"] for row in report["parity"]}
     assert "GET /players/{id}" not in endpoints
     assert "GET /players/{squadNumber}" in endpoints
-    # the terminal opens with the verdict and the findings
-    section = out.split(" aot-parity ", 1)[1]
-    assert section.splitlines()[1].startswith("verdict: REJECT: ")
-    assert section.splitlines()[2] == "6 findings (4 critical, 2 major):"
+    # the spike's questions, each answered with its evidence
+    answers = {a["question"]: a["answer"] for a in report["answers"]}
+    mappers = answers["Do the mappers and validators work at run time?"]
+    assert "AutoMapper: mapping does not work on AOT" in mappers
+    assert "FluentValidation: the validators did not run on AOT" in mappers
+    warned = answers["Does the AOT publish succeed without blocking warnings?"]
+    assert warned.startswith("126 trim/AOT warnings (IL3050 ×47, IL2070 ×22")
+    assert f"predicted by no warning: {leagues['id']}" in warned
+    # the terminal opens with the verdict, the answers and the findings
+    section = out.split(" aot-parity ", 1)[1].splitlines()
+    assert section[1].startswith("verdict: REJECT: ")
+    assert section[2] == "the spike's questions:"
+    assert "6 findings (4 critical, 2 major):" in section[3:8]

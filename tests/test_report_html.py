@@ -103,6 +103,9 @@ def check_report_page(opened: OpenedPage, document: dict[str, Any]) -> None:
     assert verdict["reason"] in page.locator("#verdict .reason").inner_text()
     assert page.locator("table.tradeoffs tbody tr").count() == len(document["tradeoffs"]["figures"])
     assert page.locator("table.parity tbody tr").count() == len(document["parity"])
+    for answer in document.get("answers") or ():
+        assert page.locator("#answers").is_visible()
+        assert answer["answer"] in page.locator("#answers").inner_text()
     findings = document.get("findings") or []
     if findings:
         # the findings come first, each expandable to its divergences

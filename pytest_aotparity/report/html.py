@@ -402,6 +402,7 @@ def build_context(document: Mapping[str, Any]) -> dict[str, Any]:
         "tradeoff_builds": tradeoffs.get("builds") or {},
         "parity": document.get("parity") or [],
         "findings": list(document.get("findings") or ()),
+        "answers": list(document.get("answers") or ()),
         "cards": cards,
         "rest": rest,
         "categories": categories,

@@ -525,7 +525,19 @@ class Gate:
         findings = build_findings(
             records, link=link, start_failures=start["failures"] if start else ()
         )
+        from pytest_aotparity.report.answers import spike_answers
+
+        answers = spike_answers(
+            findings,
+            warnings=warnings_section,
+            summary={
+                "tests_mirrored": len(totals.tests_mirrored | totals.tests_diverged),
+                "tests_diverged": len(totals.tests_diverged),
+            },
+            tradeoffs=tradeoffs.to_dict(),
+        )
         sections: dict[str, Any] = {
+            "answers": answers,
             "findings": findings,
             "verdict": verdict.to_dict(),
             "tradeoffs": tradeoffs.to_dict(),
@@ -586,9 +598,15 @@ class Gate:
         result = self.result
         if result is None:
             return []
+        from pytest_aotparity.report.answers import render_answers
         from pytest_aotparity.report.findings import render_findings
 
-        return [result.verdict.render_line(), *render_findings(result.findings)]
+        answers = result.sections.get("answers") or ()
+        return [
+            result.verdict.render_line(),
+            *(render_answers(answers) if answers else ()),
+            *render_findings(result.findings),
+        ]
 
     def summary_lines(self) -> list[str]:
         """The trade-offs, baseline and warnings lines of the terminal summary."""
