@@ -102,25 +102,18 @@ def _endpoint(record: Mapping[str, Any]) -> str:
 def _json_body(record: Mapping[str, Any], build: str) -> Any:
     entry = (record.get("responses") or {}).get(build) or {}
     text = entry.get("body")
-    if (
-        not isinstance(text, str)
-        or entry.get("body_truncated")
-        or entry.get("body_encoding")
-        not in (
-            None,
-            "utf-8",
-        )
-    ):
+    if entry.get("body_truncated") or entry.get("body_encoding") not in (None, "utf-8"):
         return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
+    return _parsed(text)
 
 
 def _request_json(record: Mapping[str, Any]) -> Any:
     request = record.get("aot_request") or record.get("request") or {}
-    text = request.get("body")
+    return _parsed(request.get("body"))
+
+
+def _parsed(text: Any) -> Any:
+    """A JSON text's value; None for anything else (no body, not JSON)."""
     if not isinstance(text, str):
         return None
     try:
@@ -631,11 +624,19 @@ def _warnings(
         # the same cause as a bypassed validator: the warnings about validators explain it
         pseudo["category"] = "validator bypassed"
     result = link(pseudo)
+    links = _links(result.get("links") or ())
+    if group.kind == "lookup":
+        links.sort(key=lambda entry: not _LOOKUP.search(f"{entry['type']} {entry['member']}"))
+    return links[:5], (None if links else str(result.get("note") or "no publish warning matches"))
+
+
+def _links(found: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Warning links as a finding shows them; the same warning reported with and without
+    its member is one warning to read."""
     unique: dict[tuple[Any, Any], Mapping[str, Any]] = {}
-    for entry in result.get("links") or ():
-        # the same warning reported with and without its member is one warning to read
+    for entry in found:
         unique.setdefault((entry.get("code"), entry.get("type")), entry)
-    links = [
+    return [
         {
             "code": entry.get("code"),
             "member": entry.get("member"),
@@ -645,9 +646,6 @@ def _warnings(
         }
         for entry in unique.values()
     ]
-    if group.kind == "lookup":
-        links.sort(key=lambda entry: not _LOOKUP.search(f"{entry['type']} {entry['member']}"))
-    return links[:5], (None if links else str(result.get("note") or "no publish warning matches"))
 
 
 def _evidence(group: _Group, warnings: Sequence[Mapping[str, Any]]) -> str:
@@ -764,16 +762,7 @@ def start_finding(failure: Mapping[str, Any]) -> dict[str, Any]:
             else None
         ),
         "aot_log": list(failure.get("log_tail") or ())[-12:] or None,
-        "warnings": [
-            {
-                "code": link.get("code"),
-                "member": link.get("member"),
-                "type": link.get("type"),
-                "score": link.get("score"),
-                "reasons": list(link.get("reasons") or ()),
-            }
-            for link in list(links)[:5]
-        ],
+        "warnings": _links(links)[:5],
         "warnings_note": None,
         "fix": hint_for("start", category, evidence),
     }
