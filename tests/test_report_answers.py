@@ -90,3 +90,16 @@ def test_a_warned_library_without_findings_is_said_to_have_held() -> None:
     lines = render_answers(spike_answers([], warnings=WARNINGS, summary={}, tradeoffs={}))
     assert lines[0] == "the spike's questions:"
     assert len(lines) == 5
+
+
+def test_a_build_that_could_not_start_answers_nothing_it_did_not_measure() -> None:
+    start = {**finding("F1", "start", "ef-core-compiled-model", [{"code": "IL3050"}])}
+    got = answers(findings=[start], summary={"tests_mirrored": 0, "tests_diverged": 0})
+    assert got["Does the AOT publish succeed without blocking warnings?"] == (
+        "5 trim/AOT warnings (IL3050 ×3, IL2026 ×2); the AOT build could not be started (F1), "
+        "1 warning linked to its failure"
+    )
+    assert got["Do the tests pass against the AOT build?"].startswith("not measured: ")
+    assert got["Do the mappers and validators work at run time?"] == (
+        "not measured: the builds could not be started (F1)"
+    )

@@ -50,13 +50,20 @@ def _warnings_answer(
         (str(c.get("code")), int(c.get("count") or 0)) for c in warnings.get("by_code") or ()
     ]
     by_code.sort(key=lambda kv: (-kv[1], kv[0]))
+    started = [f for f in findings if f.get("kind") == "start"]
     causes = [f for f in findings if f.get("kind") != "start"]
     linked = [f for f in causes if f.get("warnings")]
     unpredicted = [f for f in causes if not f.get("warnings")]
     total = int(warnings.get("count") or 0)
     codes = ", ".join(f"{code} ×{n}" for code, n in by_code[:6])
     answer = f"{_plural(total, 'trim/AOT warning')}" + (f" ({codes})" if codes else "")
-    if causes:
+    if started:
+        failed = started[0]
+        answer += (
+            f"; the AOT build could not be started ({failed.get('id')}), "
+            f"{_plural(len(failed.get('warnings') or ()), 'warning')} linked to its failure"
+        )
+    elif causes:
         answer += f"; {len(linked)} of {_plural(len(causes), 'finding')} linked to them"
         if unpredicted:
             answer += f"; predicted by no warning: {_ids(unpredicted)}"
@@ -121,6 +128,13 @@ def _libraries_answer(
     findings: Sequence[Mapping[str, Any]], warnings: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     question = "Do the mappers and validators work at run time?"
+    started = [f for f in findings if f.get("kind") == "start"]
+    if started:
+        return {
+            "question": question,
+            "answer": f"not measured: the builds could not be started ({started[0].get('id')})",
+            "evidence": None,
+        }
     warned = set((warnings or {}).get("by_library") or {})
     lines: dict[str, str] = {}
     for library, hints in LIBRARIES.items():
