@@ -19,13 +19,6 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
 }
 """Libraries the answers name, and the fix hints whose findings they are answerable by."""
 
-_EVIDENCE = {
-    "AutoMapper": "AutoMapper",
-    "Mapster": "Mapster",
-    "FluentValidation": "FluentValidation",
-    "System.Text.Json": "System.Text.Json",
-}
-
 
 def _ids(findings: Sequence[Mapping[str, Any]]) -> str:
     return ", ".join(str(f.get("id")) for f in findings)
@@ -145,10 +138,9 @@ def _libraries_answer(
             and (
                 library == "System.Text.Json"
                 or any(
-                    _EVIDENCE[library] in f"{w.get('type')} {w.get('member')}"
-                    for w in f.get("warnings") or ()
+                    library in f"{w.get('type')} {w.get('member')}" for w in f.get("warnings") or ()
                 )
-                or any(_EVIDENCE[library] in str(line) for line in f.get("aot_log") or ())
+                or any(library in str(line) for line in f.get("aot_log") or ())
             )
         ]
         root = library.split(".", 1)[0]

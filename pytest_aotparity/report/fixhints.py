@@ -10,8 +10,7 @@ names of the differing members. Edit the table, not the code, to add a hint.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -33,8 +32,6 @@ class FixHint:
     """Finding categories it applies to (empty: any)."""
     evidence: re.Pattern[str] | None = None
     """Must be found in the finding's evidence text (None: no evidence needed)."""
-    fields: tuple[str, ...] = field(default=())
-    """Placeholders in ``summary`` filled from the evidence (``{type}``)."""
 
     def applies(self, kind: str, category: str, evidence: str) -> bool:
         if self.kinds and kind not in self.kinds:
@@ -209,18 +206,3 @@ def hint_for(kind: str, category: str, evidence: str) -> dict[str, Any] | None:
         if hint.applies(kind, category, evidence):
             return hint.to_dict(evidence)
     return None
-
-
-def hints_table() -> list[Mapping[str, Any]]:
-    """Every hint, for the docs."""
-    return [
-        {
-            "id": h.id,
-            "kinds": sorted(h.kinds),
-            "categories": sorted(h.categories),
-            "evidence": h.evidence.pattern if h.evidence else None,
-            "summary": h.summary,
-            "docs": [d.url for d in h.docs],
-        }
-        for h in HINTS
-    ]
