@@ -71,6 +71,8 @@ _EXCEPTION = re.compile(r"^\s*((?:[A-Z_][\w`]*\.)+[A-Z_][\w`]*(?:Exception|Error
 _LOOKUP = re.compile(r"Enum|GetFields|Lookup|FromName|FromValue|SmartEnum")
 _FRAME = re.compile(r"^\s*at (.+?)(?: \+ 0x[0-9a-f]+| in .*)?$")
 
+_UNPARSED: Any = object()
+
 Link = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 """Links a (pseudo) divergence record to publish warnings: ``WarningLinker.link().to_dict``."""
 
@@ -241,6 +243,7 @@ def _derived_members(
     """(component, member) → the sibling its JIT value is a function of, for lost members
     whose lists show a repeated, surviving sibling that determines them."""
     out: dict[tuple[str, str], tuple[str, str, str]] = {}
+    bodies: dict[int, Any] = {}  # each JIT body parsed once, not once per member
     for group in groups.values():
         if group.kind != "members":
             continue
@@ -249,7 +252,9 @@ def _derived_members(
             pairs: list[tuple[dict[str, str], str]] = []
             seen: set[str] = set()
             for record in group.records:
-                body = _json_body(record, "jit")
+                body = bodies.get(id(record), _UNPARSED)
+                if body is _UNPARSED:
+                    body = bodies[id(record)] = _json_body(record, "jit")
                 for path in member.paths:
                     if "." not in path or "[*]" not in path:
                         continue
@@ -468,16 +473,14 @@ def _group(records: Sequence[Mapping[str, Any]], caused: Mapping[str, str]) -> l
             del source.members[shown]
             target.members[shown] = member
         target.records = list(source.records)
-    # consequences under the finding of their root
+    # consequences under the (first) finding of their root, which is always a cause
     by_id = {str(r.get("id")): r for r in records}
+    home: dict[str, _Group] = {}
+    for candidate in groups.values():
+        for member_record in candidate.records:
+            home.setdefault(str(member_record.get("id")), candidate)
     for rid, root in caused.items():
-        for candidate in groups.values():
-            if any(str(r.get("id")) == root for r in candidate.records):
-                candidate.consequences.append(by_id[rid])
-                break
-        else:  # the root is itself not a cause here (cannot happen): keep it visible
-            fallback, fallback_kind = _status_key(by_id[rid])
-            group(fallback, fallback_kind).add(by_id[rid])
+        home[root].consequences.append(by_id[rid])
     return list(groups.values())
 
 
