@@ -127,9 +127,11 @@ class Operations:
     def _member(self, method: str, template: str, status: int | None, path: str) -> str | None:
         operation = _get(_get(self.document.get("paths"), template), method.lower())
         responses = _get(operation, "responses")
-        response = _get(responses, str(status)) or _get(responses, "default")
-        if response is None and status is not None:
-            response = _get(responses, f"{str(status)[0]}XX")
+        # OpenAPI's precedence: the exact code, then its range (2XX), then default
+        response = None
+        if status is not None:
+            response = _get(responses, str(status)) or _get(responses, f"{str(status)[0]}XX")
+        response = response or _get(responses, "default")
         content = _get(self._resolve(response)[0], "content")
         schema: Any = None
         if isinstance(content, Mapping):
@@ -154,7 +156,7 @@ class Operations:
                 continue
             if token.op != "key":
                 return None
-            found = _property(self, schema, str(token.value))
+            found = self._property(schema, str(token.value))
             if found is None:
                 return None
             owner, schema = found[0] or ref, found[1]
@@ -177,21 +179,20 @@ class Operations:
             schema = node
         return schema, name
 
+    def _property(self, schema: Any, key: str) -> tuple[str | None, Any] | None:
+        """The schema of property ``key`` and the component declaring it (allOf/anyOf/oneOf
+        searched too)."""
+        props = _get(schema, "properties")
+        if isinstance(props, Mapping) and key in props:
+            return None, props[key]
+        for combinator in ("allOf", "anyOf", "oneOf"):
+            for part in _get(schema, combinator) or ():
+                resolved, ref = self._resolve(part)
+                found = self._property(resolved, key)
+                if found is not None:
+                    return found[0] or ref, found[1]
+        return None
+
 
 def _get(node: Any, key: str) -> Any:
     return node.get(key) if isinstance(node, Mapping) else None
-
-
-def _property(ops: Operations, schema: Any, key: str) -> tuple[str | None, Any] | None:
-    """The schema of property ``key`` and the component declaring it (allOf/anyOf/oneOf
-    searched too)."""
-    props = _get(schema, "properties")
-    if isinstance(props, Mapping) and key in props:
-        return None, props[key]
-    for combinator in ("allOf", "anyOf", "oneOf"):
-        for part in _get(schema, combinator) or ():
-            resolved, ref = ops._resolve(part)
-            found = _property(ops, resolved, key)
-            if found is not None:
-                return found[0] or ref, found[1]
-    return None
